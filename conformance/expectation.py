@@ -1,0 +1,49 @@
+"""What a vector's output must be: the expected values and, per element, the allowed error."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from convspec import reference
+
+from .dtypes import numpy_dtype
+from .tolerance import STRICT, Profile, allowed_error
+from .vector import Vector
+
+
+@dataclass(frozen=True)
+class Expectation:
+    values: np.ndarray  # float64: the file's exact values, or the reference's
+    magnitude: np.ndarray  # |b| + sum |x|*|w| per element (the conv of absolute values)
+    terms: int  # terms summed per element (0: pure data movement, must be exact)
+
+    def allowed(self, dtype: np.dtype, profile: Profile = STRICT) -> np.ndarray:
+        return allowed_error(self.values, self.magnitude, self.terms, dtype, profile)
+
+
+def reference_output(vector: Vector, arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """The reference's float64 result for the vector's inputs (already rounded to its dtype)."""
+    if vector.op == "pad":
+        return reference.pad(arrays["x"].astype(np.float64), vector.padding)
+    return reference.conv(arrays["x"], arrays["w"], arrays.get("b"), stride=vector.stride,
+                          padding=vector.padding, dilation=vector.dilation, groups=vector.groups)
+
+
+def expectation(vector: Vector, arrays: dict[str, np.ndarray] | None = None) -> Expectation:
+    """Expected values (inline ones take precedence: they are normative) and their error bounds."""
+    arrays = vector.arrays() if arrays is None else arrays
+    stored = vector.expected_values()
+    values = reference_output(vector, arrays) if stored is None else stored
+    if vector.op == "pad":
+        return Expectation(values, np.abs(values), terms=0)
+    magnitude = reference_output(vector, {k: np.abs(v) for k, v in arrays.items()})
+    terms = vector.inputs["w"]["shape"][1] * math.prod(vector.kernel_shape) + ("b" in arrays)
+    return Expectation(values, magnitude, terms)
+
+
+def output_dtype(vector: Vector) -> np.dtype:
+    """The dtype a backend's output must have: the inputs' dtype."""
+    return numpy_dtype(vector.dtype)

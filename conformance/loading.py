@@ -1,0 +1,142 @@
+"""Reading vector files: safe YAML, schema validation, then the checks a schema cannot express."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from convspec import spec
+
+from .errors import VectorFileError, VectorProblem, field_path
+from .validation import check_vector
+from .vector import Vector
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader (no Python object tags) that refuses duplicate mapping keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
+    """Parse one YAML file safely; raise VectorFileError with line and column on bad input."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise VectorFileError([VectorProblem(path, f"cannot read: {exc.strerror}")]) from None
+    if size > max_bytes:
+        raise VectorFileError([VectorProblem(
+            path, f"file is {size} bytes, over the limit of {max_bytes} (--max-file-bytes)")])
+    raw = path.read_bytes()
+    if b"\0" in raw:
+        raise VectorFileError([VectorProblem(path, "binary file, expected YAML text")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise VectorFileError([VectorProblem(path, f"not UTF-8 text ({exc.reason})")]) from None
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = " ".join(filter(None, [exc.context, exc.problem])) or str(exc)
+        raise VectorFileError([VectorProblem(
+            path, f"invalid YAML: {problem}",
+            line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None)]
+        ) from None
+    except yaml.YAMLError as exc:
+        raise VectorFileError([VectorProblem(path, f"invalid YAML: {exc}")]) from None
+
+
+def _vector_id(document: Any, path: list) -> str | None:
+    if len(path) >= 2 and path[0] == "vectors" and isinstance(document, dict):
+        try:
+            vid = document["vectors"][path[1]].get("id")
+        except (IndexError, AttributeError, TypeError):
+            return None
+        return vid if isinstance(vid, str) else f"#{path[1]}"
+    return None
+
+
+def _schema_problems(path: Path, document: Any) -> list[VectorProblem]:
+    validator = jsonschema.Draft202012Validator(spec.schema())
+    problems = []
+    for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.path))):
+        where = list(error.absolute_path)
+        vid = _vector_id(document, where)
+        inner = where[2:] if vid is not None else where
+        # oneOf failures hide the useful detail in their sub-errors; report the closest one.
+        best = jsonschema.exceptions.best_match(error.context) if error.context else error
+        if best is not error:
+            inner = inner + list(best.relative_path)
+        problems.append(VectorProblem(path, best.message, vector=vid, field=field_path(inner) or None))
+    return problems
+
+
+def load_file(path: Path | str, *, max_bytes: int = MAX_FILE_BYTES) -> list[Vector]:
+    """Load and check every vector of one file; raise VectorFileError listing all problems."""
+    path = Path(path)
+    document = read_yaml(path, max_bytes)
+    problems = _schema_problems(path, document)
+    if problems:
+        raise VectorFileError(problems)
+    vectors = []
+    for raw in document["vectors"]:
+        vector = Vector.from_mapping(raw, file=path, topic=document["topic"])
+        problems += [VectorProblem(path, msg, vector=vector.id, field=fld)
+                     for fld, msg in check_vector(vector)]
+        vectors.append(vector)
+    if problems:
+        raise VectorFileError(problems)
+    return vectors
+
+
+def expand_paths(paths: Iterable[Path | str]) -> list[Path]:
+    """Files as given, and the ``*.yaml``/``*.yml`` files below directories, sorted."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files += sorted(f for f in p.rglob("*") if f.suffix in (".yaml", ".yml"))
+        else:
+            files.append(p)
+    return files
+
+
+def load_vectors(paths: Iterable[Path | str] | None = None, *,
+                 max_bytes: int = MAX_FILE_BYTES) -> list[Vector]:
+    """Load vector files (the built-in corpus when ``paths`` is None), checking ids are unique.
+
+    Raises VectorFileError listing every problem in every file, not just the first.
+    """
+    files = spec.vector_files() if paths is None else expand_paths(paths)
+    vectors: list[Vector] = []
+    problems: list[VectorProblem] = []
+    for path in files:
+        try:
+            vectors += load_file(path, max_bytes=max_bytes)
+        except VectorFileError as exc:
+            problems += exc.problems
+    first_seen: dict[str, Vector] = {}
+    for vector in vectors:
+        if vector.id in first_seen:
+            problems.append(VectorProblem(
+                vector.file or "?", f"duplicate id, first defined in {first_seen[vector.id].file}",
+                vector=vector.id, field="id"))
+        else:
+            first_seen[vector.id] = vector
+    if problems:
+        raise VectorFileError(problems)
+    return vectors

@@ -1,0 +1,75 @@
+"""Running vectors against a backend: vector -> backend -> judge -> result."""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+from collections.abc import Iterable, Iterator
+
+from .backends import Backend
+from .expectation import expectation, output_dtype
+from .judge import judge
+from .outcomes import Outcome, Result
+from .tolerance import STRICT, Profile
+from .vector import Vector
+
+
+def select(vectors: Iterable[Vector], pattern: str | None = None,
+           tags: Iterable[str] = ()) -> list[Vector]:
+    """Vectors whose id matches ``pattern`` (a substring, or a glob if it has * ? [) and that carry
+    every tag in ``tags``."""
+    wanted = set(tags)
+    chosen = []
+    for v in vectors:
+        if pattern and not (fnmatch.fnmatchcase(v.id, pattern) if any(c in pattern for c in "*?[")
+                            else pattern in v.id):
+            continue
+        if not wanted <= set(v.tags):
+            continue
+        chosen.append(v)
+    return chosen
+
+
+def run_vector(vector: Vector, backend: Backend, profile: Profile = STRICT) -> Result:
+    """Run one vector and judge its output; never raises for a misbehaving backend."""
+    start = time.perf_counter()
+
+    def result(outcome: Outcome, reason: str = "", worst=None) -> Result:
+        return Result(vector.id, outcome, reason, worst, time.perf_counter() - start, profile.name)
+
+    why = backend.unsupported(vector)
+    if why is not None:
+        return result(Outcome.UNSUPPORTED, why)
+    arrays = vector.arrays()
+    try:
+        output = backend.run(vector, {k: v.copy() for k, v in arrays.items()})
+    except Exception as exc:  # the backend under test raised: that is its outcome, not ours
+        return result(Outcome.ERROR, f"{type(exc).__name__}: {exc}")
+    expect = expectation(vector, arrays)
+    dtype = output_dtype(vector)
+    verdict = judge(output, expect.values, expect.allowed(dtype, profile), dtype)
+    if verdict.passed:
+        return result(Outcome.PASS, "", verdict.worst)
+    return result(Outcome.FAIL, verdict.reason, verdict.worst)
+
+
+def apply_expected_failures(res: Result, expected_failures: dict[str, str]) -> Result:
+    """Turn a listed vector's outcome into xfail (it still fails) or xpass (it now passes)."""
+    reason = expected_failures.get(res.vector_id)
+    if reason is None:
+        return res
+    if res.outcome in (Outcome.FAIL, Outcome.ERROR, Outcome.CRASH, Outcome.TIMEOUT):
+        return Result(res.vector_id, Outcome.XFAIL, f"{res.reason} [expected: {reason}]",
+                      res.worst, res.seconds, res.profile)
+    if res.outcome is Outcome.PASS:
+        return Result(res.vector_id, Outcome.XPASS,
+                      f"passed but is listed as an expected failure ({reason}); remove the entry",
+                      res.worst, res.seconds, res.profile)
+    return res
+
+
+def run(vectors: Iterable[Vector], backend: Backend, profile: Profile = STRICT,
+        expected_failures: dict[str, str] | None = None) -> Iterator[Result]:
+    """Run every vector in order, yielding each result as soon as it is known."""
+    for vector in vectors:
+        yield apply_expected_failures(run_vector(vector, backend, profile), expected_failures or {})

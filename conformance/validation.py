@@ -1,0 +1,126 @@
+"""Checks on a vector that the JSON Schema cannot express: shapes, ranks, values, consistency."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from convspec.reference import check_conv_arguments
+
+from .dtypes import numpy_dtype
+from .vector import Vector, tensor_values
+
+Problem = tuple[str, str]  # (field, message)
+
+
+def _check_inputs(vector: Vector) -> list[Problem]:
+    problems: list[Problem] = []
+    if vector.op == "conv" and "w" not in vector.inputs:
+        problems.append(("inputs.w", "op 'conv' needs a weight tensor w"))
+    if vector.op == "pad":
+        problems += [(f"inputs.{name}", "op 'pad' takes only x")
+                     for name in ("w", "b") if name in vector.inputs]
+        problems += [(f"attributes.{name}", "op 'pad' takes only the padding attribute")
+                     for name in vector.attributes if name != "padding"]
+    dtype = numpy_dtype(vector.dtype)
+    for name, spec in vector.inputs.items():
+        try:
+            values = tensor_values(spec)
+        except ValueError as exc:
+            problems.append((f"inputs.{name}", str(exc)))
+            continue
+        with np.errstate(over="ignore"):
+            cast = values.astype(dtype).astype(np.float64)
+        inexact = ~((cast == values) | (np.isnan(cast) & np.isnan(values)))
+        if inexact.any():
+            index = tuple(int(i) for i in np.argwhere(inexact)[0])
+            problems.append((f"inputs.{name}.data", (
+                f"value {values[index]!r} at index {list(index)} is not representable in "
+                f"{vector.dtype} (it would become {cast[index]!r}); write the {vector.dtype} value")))
+    x_rank = len(vector.inputs["x"]["shape"])
+    if not 3 <= x_rank <= 5:
+        problems.append(("inputs.x.shape", f"expected 3 to 5 dims (N, C, 1-3 spatial), got {x_rank}"))
+    return problems
+
+
+def _check_attributes(vector: Vector) -> list[Problem]:
+    problems: list[Problem] = []
+    rank = vector.rank
+    for name in ("stride", "dilation", "padding"):
+        value = vector.attributes.get(name)
+        if isinstance(value, list) and len(value) != rank:
+            problems.append((f"attributes.{name}",
+                             f"has {len(value)} entries, expected one per spatial axis ({rank})"))
+    if problems or vector.op != "conv" or "w" not in vector.inputs:
+        return problems
+    x = np.broadcast_to(0.0, vector.inputs["x"]["shape"])
+    w = np.broadcast_to(0.0, vector.inputs["w"]["shape"])
+    b = np.broadcast_to(0.0, vector.inputs["b"]["shape"]) if "b" in vector.inputs else None
+    try:
+        check_conv_arguments(x, w, b, stride=vector.stride, padding=vector.padding,
+                             dilation=vector.dilation, groups=vector.groups)
+    except ValueError as exc:
+        problems.append(("attributes", f"inputs and attributes describe no valid convolution: {exc}"))
+    return problems
+
+
+def _check_expected(vector: Vector) -> list[Problem]:
+    want = tuple(vector.output_shape())
+    shape = tuple(vector.expected["shape"])
+    if shape != want:
+        return [("expected.shape", f"is {list(shape)} but the output-size rule gives {list(want)}")]
+    if "data" in vector.expected:
+        try:
+            tensor_values(vector.expected)
+        except ValueError as exc:
+            return [("expected.data", str(exc))]
+    return []
+
+
+def window_labels(vector: Vector, at: tuple[int, ...]) -> list[str]:
+    """Labels of the input values the window at output position ``at`` covers, row-major.
+
+    Window position along an axis: input index = at*stride + tap*dilation - pad_before; an index
+    outside the input is padding and shows as '0'.
+    """
+    x = tensor_values(vector.inputs["x"])[0, 0]
+    taps = itertools.product(*(range(k) for k in vector.kernel_shape))
+    labels = []
+    for tap in taps:
+        index = tuple(a * s + t * d - p[0] for a, s, t, d, p in zip(
+            at, vector.stride, tap, vector.dilation, vector.padding, strict=True))
+        inside = all(0 <= i < n for i, n in zip(index, x.shape, strict=True))
+        labels.append(vector.label(x[index]) if inside else "0")
+    return labels
+
+
+def _check_windows(vector: Vector) -> list[Problem]:
+    problems: list[Problem] = []
+    if vector.windows and vector.legend is None:
+        problems.append(("windows", "needs a legend to name the input values"))
+        return problems
+    out_spatial = vector.output_shape()[2:]
+    for i, window in enumerate(vector.windows):
+        at = tuple(window["at"])
+        if len(at) != vector.rank or any(a >= n for a, n in zip(at, out_spatial, strict=False)):
+            problems.append((f"windows[{i}].at",
+                             f"{list(at)} is not an output position of shape {list(out_spatial)}"))
+            continue
+        covered = window_labels(vector, at)
+        if covered != list(window["covers"]):
+            problems.append((f"windows[{i}].covers", (
+                f"the window at {list(at)} covers {' '.join(covered)} by the indexing rule, "
+                f"not {' '.join(window['covers'])}")))
+    return problems
+
+
+def check_vector(vector: Vector) -> list[Problem]:
+    """Every problem with one schema-valid vector, as (field, message) pairs."""
+    problems = _check_inputs(vector)
+    if problems:
+        return problems
+    problems = _check_attributes(vector)
+    if problems:
+        return problems
+    return _check_expected(vector) + _check_windows(vector)

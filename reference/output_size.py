@@ -1,0 +1,35 @@
+"""The output-size rule of ../shared/README.md, one spatial axis at a time."""
+
+from __future__ import annotations
+
+
+def output_size(size: int, kernel: int, stride: int = 1, padding: tuple[int, int] = (0, 0),
+                dilation: int = 1) -> int:
+    """Number of window positions along one axis.
+
+    ``floor((W + p0 + p1 - D*(F - 1) - 1) / S) + 1``; raises ``ValueError`` when that is below 1,
+    i.e. when the (dilated) kernel does not fit in the padded input even once.
+    """
+    if stride < 1:
+        raise ValueError(f"stride must be >= 1, got {stride}")
+    if dilation < 1:
+        raise ValueError(f"dilation must be >= 1, got {dilation}")
+    if kernel < 1:
+        raise ValueError(f"kernel size must be >= 1, got {kernel}")
+    before, after = padding
+    if before < 0 or after < 0:
+        raise ValueError(f"padding must be >= 0, got ({before}, {after})")
+    span = dilation * (kernel - 1) + 1
+    padded = size + before + after
+    if padded < span:
+        raise ValueError(
+            f"kernel spans {span} but the padded input is only {padded} wide: output size < 1"
+        )
+    return (padded - span) // stride + 1
+
+
+def dropped(size: int, kernel: int, stride: int = 1, padding: tuple[int, int] = (0, 0),
+            dilation: int = 1) -> int:
+    """How many trailing padded positions no window reaches (the remainder of the floor)."""
+    span = dilation * (kernel - 1) + 1
+    return (size + padding[0] + padding[1] - span) % stride

@@ -1,0 +1,25 @@
+"""The normative part of convspec: vector files, their JSON Schema and the rules' text.
+
+Shipped as package data so an installed convspec finds its corpus without the repository.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+ROOT = Path(__file__).parent
+VECTORS = ROOT / "vectors"
+SCHEMA = ROOT / "vector-file.schema.json"
+
+
+def vector_files() -> list[Path]:
+    """The built-in vector files, sorted by name."""
+    return sorted(VECTORS.glob("*.yaml"))
+
+
+@cache
+def schema() -> dict:
+    """The JSON Schema every vector file must satisfy."""
+    return json.loads(SCHEMA.read_text(encoding="utf-8"))
