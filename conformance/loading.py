@@ -49,7 +49,7 @@ def read_yaml(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
     except UnicodeDecodeError as exc:
         raise VectorFileError([VectorProblem(path, f"not UTF-8 text ({exc.reason})")]) from None
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = " ".join(filter(None, [exc.context, exc.problem])) or str(exc)

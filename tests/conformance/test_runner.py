@@ -1,0 +1,78 @@
+import numpy as np
+
+from convspec.conformance import Backend, run, run_vector, select
+from convspec.conformance.backends.numpy import conv as numpy_conv
+from convspec.conformance.outcomes import Outcome
+from convspec.conformance.runner import apply_expected_failures
+
+
+def _vector(corpus_by_id, vid="notes/convolution/minus-60"):
+    return corpus_by_id[vid]
+
+
+def test_select_by_substring_glob_and_tag(corpus):
+    assert {v.id for v in select(corpus, "minus-60")} == {
+        "notes/convolution/minus-60", "notes/convolution/minus-60-float64",
+        "notes/convolution/minus-60-float16"}
+    assert [v.id for v in select(corpus, "notes/*/minus-60")] == ["notes/convolution/minus-60"]
+    padded = select(corpus, tags=["padding"])
+    assert padded and all("padding" in v.tags for v in padded)
+    assert select(corpus, "minus-60", tags=["padding"]) == []
+
+
+def test_a_raising_backend_is_an_error_with_type_and_message(corpus_by_id):
+    def boom(*args, **kwargs):
+        raise RuntimeError("no kernel for this shape")
+
+    result = run_vector(_vector(corpus_by_id), Backend(name="boom", conv=boom))
+    assert result.outcome is Outcome.ERROR
+    assert result.reason == "RuntimeError: no kernel for this shape"
+
+
+def test_declared_capabilities_make_vectors_unsupported(corpus_by_id):
+    backend = Backend(name="f32only", conv=numpy_conv, dtypes=frozenset({"float32"}))
+    assert run_vector(_vector(corpus_by_id), backend).outcome is Outcome.PASS
+    result = run_vector(_vector(corpus_by_id, "notes/convolution/minus-60-float16"), backend)
+    assert result.outcome is Outcome.UNSUPPORTED and "float16" in result.reason
+
+
+def test_pad_vectors_run_through_conv_when_the_backend_has_no_pad(corpus_by_id):
+    calls = []
+
+    def conv(x, w, b=None, **kw):
+        calls.append(kw)
+        return numpy_conv(x, w, b, **kw)
+
+    result = run_vector(_vector(corpus_by_id, "notes/padding/8x8-to-10x10"),
+                        Backend(name="conv-only", conv=conv))
+    assert result.outcome is Outcome.PASS
+    assert calls == [{"stride": (1, 1), "padding": ((1, 1), (1, 1)), "dilation": (1, 1),
+                      "groups": 1}]
+
+
+def test_a_backend_mutating_its_inputs_cannot_change_the_expected_values(corpus_by_id):
+    def clobber(x, w, b=None, **kw):
+        out = numpy_conv(x, w, b, **kw)
+        x[...] = 0
+        w[...] = 0
+        return out
+
+    vector = _vector(corpus_by_id, "notes/output-size/5x5-f3-s1-p0")  # expected from the reference
+    assert run_vector(vector, Backend(name="clobber", conv=clobber)).outcome is Outcome.PASS
+
+
+def test_expected_failures_turn_fail_into_xfail_and_pass_into_xpass(corpus_by_id):
+    def wrong(x, w, b=None, **kw):
+        return numpy_conv(x, w, b, **kw) + np.float32(1)
+
+    vector = _vector(corpus_by_id)
+    xfails = {vector.id: "known off-by-one"}
+    failed = next(run([vector], Backend(name="wrong", conv=wrong), expected_failures=xfails))
+    assert failed.outcome is Outcome.XFAIL and "known off-by-one" in failed.reason
+    passed = next(run([vector], Backend(name="ok", conv=numpy_conv), expected_failures=xfails))
+    assert passed.outcome is Outcome.XPASS and passed.outcome.is_problem
+
+
+def test_unlisted_results_are_unchanged(corpus_by_id):
+    result = run_vector(_vector(corpus_by_id), Backend(name="ok", conv=numpy_conv))
+    assert apply_expected_failures(result, {"other": "x"}) is result
