@@ -25,6 +25,12 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         seen: dict[Any, yaml.Node] = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            try:
+                hash(key)
+            except TypeError:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a mapping key must be a plain value, not a list or mapping",
+                    key_node.start_mark) from None
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r}", key_node.start_mark)
@@ -41,7 +47,10 @@ def read_yaml(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
     if size > max_bytes:
         raise VectorFileError([VectorProblem(
             path, f"file is {size} bytes, over the limit of {max_bytes} (--max-file-bytes)")])
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise VectorFileError([VectorProblem(path, f"cannot read: {exc.strerror}")]) from None
     if b"\0" in raw:
         raise VectorFileError([VectorProblem(path, "binary file, expected YAML text")])
     try:
@@ -71,18 +80,47 @@ def _vector_id(document: Any, path: list) -> str | None:
     return None
 
 
+def _is_strict_integer(checker: Any, instance: Any) -> bool:
+    # JSON Schema counts 2.0 as an integer; a shape or a stride written 2.0 is a mistake here.
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_strict_integer),
+)
+
+# Errors that only say "this alternative of a oneOf is not the one the author meant".
+_WRONG_BRANCH = {"type": 0, "enum": 0, "const": 1}
+
+
+def _cause(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    """The error inside a oneOf that explains it: the one in the alternative the author meant.
+
+    An alternative whose type, enum or discriminating const does not match was not meant; among
+    those left, the deepest error is the most specific.
+    """
+    while error.context:
+        branches: dict[Any, list] = {}
+        for sub in error.context:
+            branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+        meant = [errs for errs in branches.values()
+                 if not any(len(e.relative_path) <= _WRONG_BRANCH.get(e.validator, -1) for e in errs)]
+        if len(meant) != 1:
+            return jsonschema.exceptions.best_match(error.context) or error
+        error = max(meant[0], key=lambda e: len(e.relative_path))
+    return error
+
+
 def _schema_problems(path: Path, document: Any) -> list[VectorProblem]:
-    validator = jsonschema.Draft202012Validator(spec.schema())
+    validator = _Validator(spec.schema())
     problems = []
     for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.path))):
-        where = list(error.absolute_path)
+        cause = _cause(error)
+        where = list(cause.absolute_path)
         vid = _vector_id(document, where)
         inner = where[2:] if vid is not None else where
-        # oneOf failures hide the useful detail in their sub-errors; report the closest one.
-        best = jsonschema.exceptions.best_match(error.context) if error.context else error
-        if best is not error:
-            inner = inner + list(best.relative_path)
-        problems.append(VectorProblem(path, best.message, vector=vid, field=field_path(inner) or None))
+        problems.append(VectorProblem(path, cause.message, vector=vid, field=field_path(inner) or None))
     return problems
 
 
@@ -109,7 +147,7 @@ def expand_paths(paths: Iterable[Path | str]) -> list[Path]:
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            files += sorted(f for f in p.rglob("*") if f.suffix in (".yaml", ".yml"))
+            files += sorted(f for f in p.rglob("*") if f.suffix in (".yaml", ".yml") and f.is_file())
         else:
             files.append(p)
     return files

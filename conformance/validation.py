@@ -36,8 +36,8 @@ def _check_inputs(vector: Vector) -> list[Problem]:
         if inexact.any():
             index = tuple(int(i) for i in np.argwhere(inexact)[0])
             problems.append((f"inputs.{name}.data", (
-                f"value {values[index]!r} at index {list(index)} is not representable in "
-                f"{vector.dtype} (it would become {cast[index]!r}); write the {vector.dtype} value")))
+                f"value {float(values[index])!r} at index {list(index)} is not representable in "
+                f"{vector.dtype} (it would become {float(cast[index])!r}); write the {vector.dtype} value")))
     x_rank = len(vector.inputs["x"]["shape"])
     if not 3 <= x_rank <= 5:
         problems.append(("inputs.x.shape", f"expected 3 to 5 dims (N, C, 1-3 spatial), got {x_rank}"))

@@ -125,7 +125,8 @@ def test_uniform_int_differs_between_seeds():
 
 
 def test_uniform_int_with_low_equal_high_is_constant():
-    assert generate({"kind": "uniform_int", "seed": 5, "low": 4, "high": 4}, (5,)).tolist() == [4] * 5
+    values = generate({"kind": "uniform_int", "seed": 5, "low": 4, "high": 4}, (5,))
+    assert values.tolist() == [4] * 5
 
 
 def test_uniform_int_refuses_high_below_low():

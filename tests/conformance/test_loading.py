@@ -80,9 +80,10 @@ def test_corpus_vectors_all_have_source_and_catches():
         assert all(c.strip() for c in vector.catches), vector.id
 
 
-def test_corpus_comes_from_every_built_in_file():
+def test_corpus_comes_from_every_yaml_file_in_the_spec_folder():
     files = {v.file for v in load_vectors()}
-    assert files == set(spec.vector_files())
+    assert files == set(spec.VECTORS.glob("*.yaml"))
+    assert len(files) >= 6
 
 
 # --- a valid file -----------------------------------------------------------------------------
@@ -293,20 +294,25 @@ def test_load_vectors_on_a_directory_loads_nested_yml_files(tmp_path):
     assert sorted(v.id for v in load_vectors([tmp_path])) == ["nested", "top"]
 
 
-# --- known bugs: see the report; strict, so a fix turns them into failures to clean up ----------
+# --- regressions: inputs that once escaped as a bare TypeError / IsADirectoryError ---------------
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="bug: loading.py _UniqueKeyLoader tests `key in seen` on unhashable keys")
 def test_unhashable_mapping_key_is_reported_as_a_vector_file_error(tmp_path):
     path = tmp_path / "unhashable.yaml"
-    path.write_text("? [a, b]\n: 1\n", encoding="utf-8")
+    path.write_text("format: convspec-vectors/1\n? [a, b]\n: 1\n", encoding="utf-8")
     problem = only_problem(path)
     assert "invalid YAML" in problem.message
+    assert problem.line == 2
 
 
-@pytest.mark.xfail(strict=True, raises=IsADirectoryError,
-                   reason="bug: expand_paths keeps directories whose name ends in .yaml")
 def test_directory_named_like_a_yaml_file_is_skipped(tmp_path):
     write(tmp_path / "a.yaml", minimal_file())
     (tmp_path / "folder.yaml").mkdir()
     assert [v.id for v in load_vectors([tmp_path])] == ["tiny/one"]
+
+
+def test_a_directory_given_as_a_file_is_a_one_line_error(tmp_path):
+    folder = tmp_path / "looks.yaml"
+    folder.mkdir()
+    with pytest.raises(VectorFileError) as exc:
+        load_file(folder)
+    assert str(exc.value.problems[0]).startswith(f"{folder}: cannot read")
