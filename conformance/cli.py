@@ -57,8 +57,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     for v in _load(args):
         shapes = " ".join(f"{k}{tuple(s['shape'])}" for k, s in v.inputs.items())
-        print(f"{v.id}  {v.op} {v.dtype} {shapes} -> {tuple(v.expected['shape'])}  [{', '.join(v.tags)}]"
-              f"  {v.title}")
+        result = f"error:{v.expected_error}" if v.expected_error else str(tuple(v.expected["shape"]))
+        print(f"{v.id}  {v.op} {v.dtype} {shapes} -> {result}  [{', '.join(v.tags)}]  {v.title}")
     return EXIT_OK
 
 
@@ -89,6 +89,23 @@ def cmd_shape(args: argparse.Namespace) -> int:
     from .output_size_text import explain
 
     print(explain(args.W, args.F, args.S, args.P, args.dilation, args.padding))
+    return EXIT_OK
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    from convspec.reference import coverage
+
+    from .output_size_text import parse_padding
+
+    pads = parse_padding(args.padding)
+    counts = coverage((args.H, args.W), (args.F, args.F), (args.stride,) * 2, (pads, pads),
+                      (args.dilation,) * 2)
+    width = len(str(counts.max()))
+    print(f"windows of a {args.F}x{args.F} kernel (stride {args.stride}, padding {list(pads)}, "
+          f"dilation {args.dilation}) reading each pixel of a {args.H}x{args.W} input:")
+    for row in counts:
+        print(" ".join(f"{c:>{width}}" for c in row))
+    print(f"min {counts.min()} (corner {counts[0, 0]}), max {counts.max()}")
     return EXIT_OK
 
 
@@ -154,6 +171,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--padding", choices=["valid", "same_upper", "same_lower"],
                    help="a named padding mode instead of P")
     p.set_defaults(func=cmd_shape)
+
+    p = verbs.add_parser("coverage", help="how many windows read each input pixel (border coverage)")
+    p.add_argument("H", type=int, help="input height")
+    p.add_argument("W", type=int, help="input width")
+    p.add_argument("F", type=int, help="kernel size (F x F)")
+    p.add_argument("--stride", type=int, default=1)
+    p.add_argument("--padding", default="0", help="P on both sides, or BEFORE,AFTER (default 0)")
+    p.add_argument("--dilation", type=int, default=1)
+    p.set_defaults(func=cmd_coverage)
 
     p = verbs.add_parser("backends", help="list the backends convspec can find, with versions")
     p.set_defaults(func=cmd_backends)

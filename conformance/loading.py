@@ -91,7 +91,7 @@ _Validator = jsonschema.validators.extend(
 )
 
 # Errors that only say "this alternative of a oneOf is not the one the author meant".
-_WRONG_BRANCH = {"type": 0, "enum": 0, "const": 1}
+_WRONG_BRANCH = {"type": 0, "enum": 0, "const": 1, "required": 0}
 
 
 def _cause(error: jsonschema.ValidationError) -> jsonschema.ValidationError:

@@ -44,7 +44,14 @@ def run_vector(vector: Vector, backend: Backend, profile: Profile = STRICT) -> R
     try:
         output = backend.run(vector, {k: v.copy() for k, v in arrays.items()})
     except Exception as exc:  # the backend under test raised: that is its outcome, not ours
+        if vector.expected_error is not None:
+            return result(Outcome.PASS, f"rejected: {type(exc).__name__}: {exc}")
         return result(Outcome.ERROR, f"{type(exc).__name__}: {exc}")
+    if vector.expected_error is not None:
+        shape = getattr(output, "shape", None)
+        got = f"an array of shape {list(shape)}" if shape is not None else type(output).__name__
+        return result(Outcome.FAIL, f"accepted an invalid call ({vector.expected_error}: "
+                                    f"{vector.title}) and returned {got}")
     expect = expectation(vector, arrays)
     dtype = output_dtype(vector)
     verdict = judge(output, expect.values, expect.allowed(dtype, profile), dtype)

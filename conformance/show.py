@@ -63,7 +63,6 @@ def worked_example(vector: Vector, arrays: dict[str, np.ndarray], expected: np.n
 def render(vector: Vector) -> str:
     """Everything about one vector, for a person to read."""
     arrays = vector.arrays()
-    expect = expectation(vector, arrays)
     out = [f"{vector.id}: {vector.title}",
            f"  file     {vector.file}",
            f"  source   {vector.source}",
@@ -79,6 +78,10 @@ def render(vector: Vector) -> str:
         out.append("  notes    " + " ".join(vector.notes.split()))
     for name, values in arrays.items():
         out.append(f"\n{name} {list(values.shape)}:\n{format_array(values.astype(np.float64))}")
+    if vector.expected_error is not None:
+        out.append(f"\nan invalid call: every backend must reject it ({vector.expected_error})")
+        return "\n".join(out)
+    expect = expectation(vector, arrays)
     out.append(f"\nexpected output {list(expect.values.shape)}:\n{format_array(expect.values)}")
     if vector.op == "conv":
         out.append("\nS(i, j) = sum_m sum_n I(i*stride + m*dilation, j*stride + n*dilation) · K(m, n)"

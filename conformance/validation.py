@@ -6,7 +6,8 @@ import itertools
 
 import numpy as np
 
-from convspec.reference import check_conv_arguments
+from convspec import spec
+from convspec.reference import ConvArgumentError, check_conv_arguments
 
 from .dtypes import numpy_dtype
 from .vector import Vector, tensor_values
@@ -24,9 +25,9 @@ def _check_inputs(vector: Vector) -> list[Problem]:
         problems += [(f"attributes.{name}", "op 'pad' takes only the padding attribute")
                      for name in vector.attributes if name != "padding"]
     dtype = numpy_dtype(vector.dtype)
-    for name, spec in vector.inputs.items():
+    for name, tensor in vector.inputs.items():
         try:
-            values = tensor_values(spec)
+            values = tensor_values(tensor)
         except ValueError as exc:
             problems.append((f"inputs.{name}", str(exc)))
             continue
@@ -44,6 +45,41 @@ def _check_inputs(vector: Vector) -> list[Problem]:
     return problems
 
 
+def _check_catches(vector: Vector) -> list[Problem]:
+    known = spec.mistakes()
+    return [(f"catches[{i}]", f"unknown mistake {name!r}; expected one of spec/mistakes.yaml")
+            for i, name in enumerate(vector.catches) if name not in known]
+
+
+def _reference_verdict(vector: Vector) -> ConvArgumentError | None:
+    """The reference's objection to the vector's call, or None when the call is valid."""
+    x = np.broadcast_to(0.0, vector.inputs["x"]["shape"])
+    w = np.broadcast_to(0.0, vector.inputs["w"]["shape"])
+    b = np.broadcast_to(0.0, vector.inputs["b"]["shape"]) if "b" in vector.inputs else None
+    try:
+        check_conv_arguments(x, w, b, stride=vector.stride, padding=vector.padding,
+                             dilation=vector.dilation, groups=vector.groups)
+    except ConvArgumentError as exc:
+        return exc
+    return None
+
+
+def _check_error_vector(vector: Vector) -> list[Problem]:
+    if vector.op != "conv":
+        return [("expected.error", "only op 'conv' has error vectors")]
+    try:
+        objection = _reference_verdict(vector)
+    except ValueError as exc:  # e.g. a padding list that resolves to no pairs
+        return [("attributes", str(exc))]
+    if objection is None:
+        return [("expected.error", f"the call is valid, but the vector expects a {vector.expected_error!r} "
+                                   "error")]
+    if objection.kind != vector.expected_error:
+        return [("expected.error", f"the reference rejects the call as {objection.kind!r} ({objection}), "
+                                   f"not {vector.expected_error!r}")]
+    return []
+
+
 def _check_attributes(vector: Vector) -> list[Problem]:
     problems: list[Problem] = []
     rank = vector.rank
@@ -54,14 +90,10 @@ def _check_attributes(vector: Vector) -> list[Problem]:
                              f"has {len(value)} entries, expected one per spatial axis ({rank})"))
     if problems or vector.op != "conv" or "w" not in vector.inputs:
         return problems
-    x = np.broadcast_to(0.0, vector.inputs["x"]["shape"])
-    w = np.broadcast_to(0.0, vector.inputs["w"]["shape"])
-    b = np.broadcast_to(0.0, vector.inputs["b"]["shape"]) if "b" in vector.inputs else None
-    try:
-        check_conv_arguments(x, w, b, stride=vector.stride, padding=vector.padding,
-                             dilation=vector.dilation, groups=vector.groups)
-    except ValueError as exc:
-        problems.append(("attributes", f"inputs and attributes describe no valid convolution: {exc}"))
+    objection = _reference_verdict(vector)
+    if objection is not None:
+        problems.append(("attributes", f"inputs and attributes describe no valid convolution: {objection}"
+                                       " (an invalid call needs expected: {error: KIND})"))
     return problems
 
 
@@ -117,9 +149,11 @@ def _check_windows(vector: Vector) -> list[Problem]:
 
 def check_vector(vector: Vector) -> list[Problem]:
     """Every problem with one schema-valid vector, as (field, message) pairs."""
-    problems = _check_inputs(vector)
+    problems = _check_catches(vector) + _check_inputs(vector)
     if problems:
         return problems
+    if vector.expected_error is not None:
+        return _check_error_vector(vector)
     problems = _check_attributes(vector)
     if problems:
         return problems

@@ -75,6 +75,11 @@ class Vector:
             topic=topic,
         )
 
+    @property
+    def expected_error(self) -> str | None:
+        """For a vector of an invalid call: the kind of error every backend must raise."""
+        return self.expected.get("error")
+
     # --- attributes, resolved as the backend protocol passes them -----------------------------
     @property
     def rank(self) -> int:

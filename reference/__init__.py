@@ -1,14 +1,17 @@
 """convspec's reference implementation: the normative semantics, computed in float64 on SciPy."""
 
-from .arguments import ConvArgumentError, check_conv_arguments
+from .arguments import ERROR_KINDS, ConvArgumentError, check_conv_arguments
 from .conv import conv
+from .coverage import coverage
 from .output_size import dropped, output_size
 from .padding import pad, resolve_padding, same_total
 
 __all__ = [
+    "ERROR_KINDS",
     "ConvArgumentError",
     "check_conv_arguments",
     "conv",
+    "coverage",
     "dropped",
     "output_size",
     "pad",

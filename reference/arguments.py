@@ -6,9 +6,31 @@ from collections.abc import Sequence
 
 import numpy as np
 
+# The kinds of invalid call every conforming backend must reject (spec/vectors.md, "Error vectors").
+ERROR_KINDS = (
+    "rank",  # x is not 3-5 dims, or w's rank differs from x's
+    "attribute-length",  # stride, dilation or padding has the wrong number of entries
+    "stride",  # a stride below 1
+    "dilation",  # a dilation below 1
+    "padding",  # a negative padding
+    "groups",  # groups below 1
+    "groups-input-channels",  # C not divisible by groups
+    "groups-output-channels",  # O not divisible by groups
+    "weight-channels",  # w.shape[1] != C / groups
+    "bias-shape",  # bias not of shape (O,)
+    "output-size",  # the dilated kernel does not fit in the padded input
+)
+
 
 class ConvArgumentError(ValueError):
-    """The arguments describe no valid convolution (what every conforming backend must reject)."""
+    """The arguments describe no valid convolution (what every conforming backend must reject).
+
+    ``kind`` is one of :data:`ERROR_KINDS`.
+    """
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
 
 
 def check_conv_arguments(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, *,
@@ -16,38 +38,41 @@ def check_conv_arguments(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, *,
                          dilation: Sequence[int], groups: int) -> None:
     """Raise :class:`ConvArgumentError` unless the call is a valid convolution."""
     if x.ndim < 3 or x.ndim > 5:
-        raise ConvArgumentError(f"x must have 3 to 5 dims (N, C, 1-3 spatial), got {x.ndim}")
+        raise ConvArgumentError("rank", f"x must have 3 to 5 dims (N, C, 1-3 spatial), got {x.ndim}")
     if w.ndim != x.ndim:
-        raise ConvArgumentError(f"w has {w.ndim} dims but x has {x.ndim}: ranks must match")
+        raise ConvArgumentError("rank", f"w has {w.ndim} dims but x has {x.ndim}: ranks must match")
     rank = x.ndim - 2
     for name, value in (("stride", stride), ("dilation", dilation), ("padding", padding)):
         if len(value) != rank:
-            raise ConvArgumentError(f"{name} has {len(value)} entries for {rank} spatial axes")
+            raise ConvArgumentError("attribute-length",
+                                    f"{name} has {len(value)} entries for {rank} spatial axes")
     if any(int(s) < 1 for s in stride):
-        raise ConvArgumentError(f"stride must be >= 1 on every axis, got {list(stride)}")
+        raise ConvArgumentError("stride", f"stride must be >= 1 on every axis, got {list(stride)}")
     if any(int(d) < 1 for d in dilation):
-        raise ConvArgumentError(f"dilation must be >= 1 on every axis, got {list(dilation)}")
-    if any(len(p) != 2 or int(p[0]) < 0 or int(p[1]) < 0 for p in padding):
-        raise ConvArgumentError(f"padding must be (before, after) pairs >= 0, got {list(padding)}")
+        raise ConvArgumentError("dilation", f"dilation must be >= 1 on every axis, got {list(dilation)}")
+    if any(len(p) != 2 for p in padding):
+        raise ConvArgumentError("attribute-length", f"padding must be (before, after) pairs, got {padding}")
+    if any(int(p[0]) < 0 or int(p[1]) < 0 for p in padding):
+        raise ConvArgumentError("padding", f"padding must be >= 0, got {[list(p) for p in padding]}")
     if groups < 1:
-        raise ConvArgumentError(f"groups must be >= 1, got {groups}")
+        raise ConvArgumentError("groups", f"groups must be >= 1, got {groups}")
     channels, out_channels = x.shape[1], w.shape[0]
     if channels % groups:
-        raise ConvArgumentError(f"input channels {channels} are not divisible by groups {groups}")
+        raise ConvArgumentError("groups-input-channels",
+                                f"input channels {channels} are not divisible by groups {groups}")
     if out_channels % groups:
-        raise ConvArgumentError(f"output channels {out_channels} are not divisible by groups {groups}")
+        raise ConvArgumentError("groups-output-channels",
+                                f"output channels {out_channels} are not divisible by groups {groups}")
     if w.shape[1] != channels // groups:
-        raise ConvArgumentError(
+        raise ConvArgumentError("weight-channels", (
             f"w has {w.shape[1]} input channels but C/groups = {channels}/{groups} = "
-            f"{channels // groups}"
-        )
+            f"{channels // groups}"))
     if b is not None and b.shape != (out_channels,):
-        raise ConvArgumentError(f"bias must have shape ({out_channels},), got {b.shape}")
+        raise ConvArgumentError("bias-shape", f"bias must have shape ({out_channels},), got {b.shape}")
     for axis in range(rank):
         padded = x.shape[2 + axis] + int(padding[axis][0]) + int(padding[axis][1])
         span = int(dilation[axis]) * (w.shape[2 + axis] - 1) + 1
         if padded < span:
-            raise ConvArgumentError(
+            raise ConvArgumentError("output-size", (
                 f"spatial axis {axis}: the kernel spans {span} but the padded input is {padded}:"
-                " output size < 1"
-            )
+                " output size < 1"))

@@ -23,3 +23,14 @@ def vector_files() -> list[Path]:
 def schema() -> dict:
     """The JSON Schema every vector file must satisfy."""
     return json.loads(SCHEMA.read_text(encoding="utf-8"))
+
+
+MISTAKES = ROOT / "mistakes.yaml"
+
+
+@cache
+def mistakes() -> dict[str, str]:
+    """The mistake categories a vector's ``catches`` may name, with what each one is."""
+    import yaml
+
+    return yaml.safe_load(MISTAKES.read_text(encoding="utf-8"))

@@ -150,3 +150,11 @@ def test_usage_errors_exit_2(args, capsys):
     with pytest.raises(SystemExit) as exc:
         main(args)
     assert exc.value.code == 2
+
+
+def test_coverage_view_prints_the_count_map(capsys):
+    code, out, _ = run_cli(capsys, "coverage", "5", "5", "3")
+    lines = out.splitlines()
+    assert code == 0 and lines[1] == "1 2 3 2 1" and lines[3] == "3 6 9 6 3"
+    _, out, _ = run_cli(capsys, "coverage", "5", "5", "3", "--padding", "1")
+    assert out.splitlines()[1] == "4 6 6 6 4"

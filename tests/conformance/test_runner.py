@@ -76,3 +76,53 @@ def test_expected_failures_turn_fail_into_xfail_and_pass_into_xpass(corpus_by_id
 def test_unlisted_results_are_unchanged(corpus_by_id):
     result = run_vector(_vector(corpus_by_id), Backend(name="ok", conv=numpy_conv))
     assert apply_expected_failures(result, {"other": "x"}) is result
+
+
+STRIDE_ZERO = {
+    "id": "errors/stride-0", "title": "stride 0 must be rejected", "source": "shared conventions",
+    "catches": ["accepts-invalid"], "op": "conv", "dtype": "float32",
+    "attributes": {"stride": [0, 1]},
+    "inputs": {"x": {"shape": [1, 1, 4, 4], "generate": {"kind": "arange"}},
+               "w": {"shape": [1, 1, 2, 2], "generate": {"kind": "arange"}}},
+    "expected": {"error": "stride"},
+}
+
+
+def _error_vector(tmp_path, raw=STRIDE_ZERO):
+    import yaml
+
+    from convspec.conformance import load_file
+
+    path = tmp_path / "errors.yaml"
+    path.write_text(yaml.safe_dump({"format": "convspec-vectors/1", "topic": "errors",
+                                    "description": "d", "vectors": [raw]}))
+    (vector,) = load_file(path)
+    return vector
+
+
+def test_error_vector_passes_when_the_backend_rejects_the_call(tmp_path):
+    result = run_vector(_error_vector(tmp_path), Backend(name="numpy", conv=numpy_conv))
+    assert result.outcome is Outcome.PASS and result.reason.startswith("rejected: ValueError")
+
+
+def test_error_vector_fails_a_backend_that_accepts_the_call(tmp_path):
+    def lenient(x, w, b=None, *, stride, **kw):
+        return numpy_conv(x, w, b, stride=[max(s, 1) for s in stride], **kw)
+
+    result = run_vector(_error_vector(tmp_path), Backend(name="lenient", conv=lenient))
+    assert result.outcome is Outcome.FAIL
+    assert result.reason.startswith("accepted an invalid call (stride: stride 0 must be rejected)")
+    assert "shape [1, 1, 3, 3]" in result.reason
+
+
+def test_error_vector_of_a_valid_call_is_a_bad_vector(tmp_path):
+    import pytest
+
+    from convspec.conformance import VectorFileError
+
+    raw = {**STRIDE_ZERO, "attributes": {"stride": 1}}
+    with pytest.raises(VectorFileError, match="the call is valid, but the vector expects a 'stride' error"):
+        _error_vector(tmp_path, raw)
+    raw = {**STRIDE_ZERO, "expected": {"error": "padding"}}
+    with pytest.raises(VectorFileError, match="rejects the call as 'stride'"):
+        _error_vector(tmp_path, raw)

@@ -10,6 +10,7 @@ from convspec import spec
 from convspec.conformance import load_vectors
 from convspec.conformance.expectation import reference_output
 from convspec.conformance.validation import window_labels
+from convspec.reference import ConvArgumentError, coverage
 
 VECTORS = load_vectors()
 
@@ -19,7 +20,7 @@ def test_schema_is_published_beside_the_vectors():
     assert len(spec.vector_files()) >= 6
 
 
-@pytest.mark.parametrize("vector", VECTORS, ids=lambda v: v.id)
+@pytest.mark.parametrize("vector", [v for v in VECTORS if v.expected_error is None], ids=lambda v: v.id)
 def test_reference_reproduces_the_stored_expected_output(vector):
     arrays = vector.arrays()
     ref = reference_output(vector, arrays)
@@ -82,6 +83,23 @@ def test_stacked_kernels_chain_and_compose():
     assert math.prod(one.inputs["w"]["shape"]) == 49
 
 
-def test_border_coverage_corner_once_centre_nine_times():
-    cover = {v.id: v for v in VECTORS}["notes/padding/border-coverage-unpadded"].expected_values()
-    assert cover[0, 0, 0, 0] == 1 and cover[0, 0, 2, 2] == 9
+@pytest.mark.parametrize(("vid", "padding"), [("notes/padding/border-coverage-unpadded", 0),
+                                              ("notes/padding/border-coverage-padded", 1)])
+def test_border_coverage_vectors_match_counting_windows(vid, padding):
+    cover = {v.id: v for v in VECTORS}[vid].expected_values()[0, 0]
+    assert np.array_equal(cover, coverage((5, 5), (3, 3), padding=((padding, padding),) * 2))
+    assert cover[0, 0] == (1 if padding == 0 else 4) and cover[2, 2] == 9
+
+
+@pytest.mark.parametrize("vector", [v for v in VECTORS if v.expected_error is not None],
+                         ids=lambda v: v.id)
+def test_reference_rejects_every_error_vector_with_its_kind(vector):
+    arrays = vector.arrays()
+    with pytest.raises(ConvArgumentError) as exc:
+        reference_output(vector, arrays)
+    assert exc.value.kind == vector.expected_error
+
+
+def test_every_catches_entry_is_a_known_mistake():
+    known = spec.mistakes()
+    assert all(set(v.catches) <= set(known) for v in VECTORS)
