@@ -9,19 +9,20 @@ import numpy as np
 
 from convspec import reference
 
-from .dtypes import numpy_dtype
-from .tolerance import STRICT, Profile, allowed_error
+from .dtypes import is_float
+from .dtypes import output_dtype as _output_dtype
+from .tolerance import STRICT, Bounds, Profile, bounds
 from .vector import Vector
 
 
 @dataclass(frozen=True)
 class Expectation:
-    values: np.ndarray  # float64: the file's exact values, or the reference's
+    values: np.ndarray  # the file's exact values, or the reference's (float64; int64 for integers)
     magnitude: np.ndarray  # |b| + sum |x|*|w| per element (the conv of absolute values)
     terms: int  # terms summed per element (0: pure data movement, must be exact)
 
-    def allowed(self, dtype: np.dtype, profile: Profile = STRICT) -> np.ndarray:
-        return allowed_error(self.values, self.magnitude, self.terms, dtype, profile)
+    def bounds(self, dtype: np.dtype, profile: Profile = STRICT) -> Bounds:
+        return bounds(self.values, self.magnitude, self.terms, dtype, profile)
 
 
 def reference_output(vector: Vector, arrays: dict[str, np.ndarray]) -> np.ndarray:
@@ -39,11 +40,13 @@ def expectation(vector: Vector, arrays: dict[str, np.ndarray] | None = None) -> 
     values = reference_output(vector, arrays) if stored is None else stored
     if vector.op == "pad":
         return Expectation(values, np.abs(values), terms=0)
-    magnitude = reference_output(vector, {k: np.abs(v) for k, v in arrays.items()})
+    # abs in a wide type: np.abs(int8(-128)) wraps to -128
+    wide = {k: v.astype(np.float64 if is_float(v.dtype) else np.int64) for k, v in arrays.items()}
+    magnitude = reference_output(vector, {k: np.abs(v) for k, v in wide.items()})
     terms = vector.inputs["w"]["shape"][1] * math.prod(vector.kernel_shape) + ("b" in arrays)
     return Expectation(values, magnitude, terms)
 
 
 def output_dtype(vector: Vector) -> np.dtype:
-    """The dtype a backend's output must have: the inputs' dtype."""
-    return numpy_dtype(vector.dtype)
+    """The dtype a backend's output must have (the inputs' dtype; int32/int64 for integers)."""
+    return _output_dtype(vector.dtype)

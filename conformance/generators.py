@@ -42,4 +42,30 @@ def generate(spec: dict, shape: tuple[int, ...]) -> np.ndarray:
         span = high - low + 1
         values = [low + ((u * span) >> 32) for u in lcg_uint32(spec["seed"], count)]
         return np.array(values, dtype=np.float64).reshape(shape)
+    if kind == "random_float":
+        return _random_float(spec, count).reshape(shape)
     raise ValueError(f"unknown generator kind {kind!r}")
+
+
+def _random_float(spec: dict, count: int) -> np.ndarray:
+    """Floats with exactly ``precision`` significand bits and exponents in [exp_min, exp_max].
+
+    Three draws per value: sign s = u1 & 1 (unless unsigned), exponent
+    e = exp_min + ((u2 * (exp_max - exp_min + 1)) >> 32), significand
+    m = 2**(p-1) + ((u3 * 2**(p-1)) >> 32); value = (-1)**s * m * 2**(e - p + 1), so
+    2**e <= |value| < 2**(e+1). Every value is exact in float64 and in any type with at least p
+    significand bits whose range holds 2**e.
+    """
+    p, lo, hi = spec["precision"], spec["exp_min"], spec["exp_max"]
+    if hi < lo:
+        raise ValueError(f"'random_float' needs exp_min <= exp_max, got {lo} > {hi}")
+    signed = spec.get("signed", True)
+    draws = lcg_uint32(spec["seed"], 3 * count)
+    values = []
+    for i in range(count):
+        u1, u2, u3 = draws[3 * i:3 * i + 3]
+        exponent = lo + ((u2 * (hi - lo + 1)) >> 32)
+        significand = (1 << (p - 1)) + ((u3 << (p - 1)) >> 32)
+        value = math.ldexp(significand, exponent - p + 1)
+        values.append(-value if signed and u1 & 1 else value)
+    return np.array(values, dtype=np.float64)

@@ -54,7 +54,7 @@ def run_vector(vector: Vector, backend: Backend, profile: Profile = STRICT) -> R
                                     f"{vector.title}) and returned {got}")
     expect = expectation(vector, arrays)
     dtype = output_dtype(vector)
-    verdict = judge(output, expect.values, expect.allowed(dtype, profile), dtype)
+    verdict = judge(output, expect.values, expect.bounds(dtype, profile), dtype)
     if verdict.passed:
         return result(Outcome.PASS, "", verdict.worst)
     return result(Outcome.FAIL, verdict.reason, verdict.worst)

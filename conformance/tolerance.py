@@ -1,11 +1,11 @@
-"""The accuracy rule: how far a float result may lie from the exact one (spec/accuracy.md).
+"""The accuracy rule: how far a result may lie from the exact one (spec/accuracy.md).
 
-For one output element with n terms (products, plus the bias), magnitude
-M = |b| + sum |x|*|w| and exact value r, a result computed in precision u_acc
-in any order is within gamma_n(u_acc) * M of r (Higham, Accuracy and Stability of Numerical
-Algorithms, 2nd ed., section 3.1). When the output type is narrower than the accumulation, rounding
-once more adds u_out * |computed|. The reference's own float64 error and gradual underflow are
-added so that the bound holds against the reference, not only against exact arithmetic.
+For one output element with n terms (products, plus the bias), magnitude M = |b| + sum |x|*|w| and
+exact value r, a result whose products and sums are carried in precision u_acc, in any order, is
+within gamma_n(u_acc) * M of r (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed.,
+section 3.1). Rounding the inputs first (TF32) multiplies each product by up to (1 + u_in)^2;
+rounding the result once more to a narrower type adds u_out * |computed|. The reference's own
+float64 error and gradual underflow are added so the bound holds against the reference.
 """
 
 from __future__ import annotations
@@ -14,9 +14,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .dtypes import smallest_subnormal, unit_roundoff
+from .dtypes import FLOAT_DTYPES, is_float, overflow_threshold, smallest_subnormal, unit_roundoff
 
 FLOAT64_U = 2.0**-53
+F32 = FLOAT_DTYPES["float32"]
+
+
+@dataclass(frozen=True)
+class Precision:
+    """How one profile lets a dtype be computed."""
+
+    accumulate: np.dtype  # the type products and sums are carried in
+    input_rounding: float = 0.0  # unit roundoff inputs may be rounded to first (TF32: 2**-11)
 
 
 @dataclass(frozen=True)
@@ -25,18 +34,35 @@ class Profile:
 
     name: str
     summary: str
+    relaxed: dict  # dtype name -> Precision, where this profile departs from strict
 
-    def accumulation(self, dtype: np.dtype) -> np.dtype:
-        """The precision products and sums must be carried in for an output of ``dtype``."""
-        return np.dtype(np.float32) if dtype.itemsize < 4 else dtype
+    def precision(self, dtype: np.dtype) -> Precision:
+        dtype = np.dtype(dtype)
+        for name, precision in self.relaxed.items():
+            if FLOAT_DTYPES[name] == dtype:
+                return precision
+        # strict: float64 and float32 in their own precision, 16-bit floats in float32
+        return Precision(F32 if dtype.itemsize < 4 else dtype)
 
 
 STRICT = Profile(
     "strict",
-    "float64 and float32 computed in their own precision; 16-bit floats accumulated in at least "
-    "float32 and rounded once to the 16-bit type; any summation order.",
+    "float64 and float32 computed in their own precision; float16 and bfloat16 with products and "
+    "sums carried in at least float32 and the result rounded once; any summation order.",
+    {},
 )
-PROFILES = {STRICT.name: STRICT}
+TF32 = Profile(
+    "tf32",
+    "as strict, but float32 inputs may be rounded to TF32 (10 explicit mantissa bits) before "
+    "multiplying, as GPU tensor cores do by default for convolutions; sums stay in float32.",
+    {"float32": Precision(F32, input_rounding=2.0**-11)},
+)
+HALF_ACCUMULATE = Profile(
+    "half-accumulate",
+    "as strict, but float16 and bfloat16 products and sums may be carried in the 16-bit type itself.",
+    {"float16": Precision(FLOAT_DTYPES["float16"]), "bfloat16": Precision(FLOAT_DTYPES["bfloat16"])},
+)
+PROFILES = {p.name: p for p in (STRICT, TF32, HALF_ACCUMULATE)}
 
 
 def gamma(n: int, u: float) -> float:
@@ -46,20 +72,39 @@ def gamma(n: int, u: float) -> float:
     return n * u / (1 - n * u)
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """What the rule allows, element by element."""
+
+    allowed: np.ndarray  # largest allowed |got - expected| for a finite result
+    may_overflow: np.ndarray  # the exact result may round to +-inf (of its sign)
+    order_dependent: np.ndarray  # some summation order overflows a partial sum: inf or NaN allowed
+
+
+def bounds(expected: np.ndarray, magnitude: np.ndarray, terms: int, dtype: np.dtype,
+           profile: Profile = STRICT) -> Bounds:
+    """The rule's bounds for an output of ``dtype``; ``terms`` is n (0 for pure data movement)."""
+    dtype = np.dtype(dtype)
+    none = np.zeros(np.shape(expected), dtype=bool)
+    if not is_float(dtype) or terms == 0:
+        return Bounds(np.zeros(np.shape(expected)), none, none)
+    precision = profile.precision(dtype)
+    acc = precision.accumulate
+    u_acc = unit_roundoff(acc)
+    g_in = gamma(2, precision.input_rounding)
+    relative = g_in * (1 + gamma(terms, u_acc)) + gamma(terms, u_acc) + gamma(terms, FLOAT64_U)
+    with np.errstate(invalid="ignore", over="ignore"):
+        e0 = relative * magnitude + terms * smallest_subnormal(acc) / 2
+        allowed = e0
+        if acc != dtype:
+            allowed = e0 + unit_roundoff(dtype) * (np.abs(expected) + e0) + smallest_subnormal(dtype) / 2
+        allowed = np.where(magnitude == 0, 0.0, allowed)
+        may_overflow = np.abs(expected) + e0 >= overflow_threshold(dtype)
+        order_dependent = magnitude * (1 + gamma(terms, u_acc)) >= overflow_threshold(acc)
+    return Bounds(allowed, may_overflow, order_dependent)
+
+
 def allowed_error(expected: np.ndarray, magnitude: np.ndarray, terms: int, dtype: np.dtype,
                   profile: Profile = STRICT) -> np.ndarray:
-    """Per-element allowed |got - expected| for a float output of ``dtype``.
-
-    ``terms`` is the number of terms summed per element (0 for pure data movement such as
-    padding, which must be exact). An element whose magnitude is 0 must be exactly 0.
-    """
-    dtype = np.dtype(dtype)
-    if terms == 0:
-        return np.zeros_like(magnitude)
-    acc = profile.accumulation(dtype)
-    bound = (gamma(terms, unit_roundoff(acc)) + gamma(terms, FLOAT64_U)) * magnitude
-    bound += terms * smallest_subnormal(acc) / 2
-    if acc != dtype:
-        u_out = unit_roundoff(dtype)
-        bound += u_out * (np.abs(expected) + bound) + smallest_subnormal(dtype) / 2
-    return np.where(magnitude == 0, 0.0, bound)
+    """Per-element allowed |got - expected| (see :func:`bounds`)."""
+    return bounds(expected, magnitude, terms, dtype, profile).allowed

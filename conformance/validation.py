@@ -9,7 +9,7 @@ import numpy as np
 from convspec import spec
 from convspec.reference import ConvArgumentError, check_conv_arguments
 
-from .dtypes import numpy_dtype
+from .dtypes import is_float, numpy_dtype, output_dtype
 from .vector import Vector, tensor_values
 
 Problem = tuple[str, str]  # (field, message)
@@ -24,21 +24,21 @@ def _check_inputs(vector: Vector) -> list[Problem]:
                      for name in ("w", "b") if name in vector.inputs]
         problems += [(f"attributes.{name}", "op 'pad' takes only the padding attribute")
                      for name in vector.attributes if name != "padding"]
-    dtype = numpy_dtype(vector.dtype)
     for name, tensor in vector.inputs.items():
+        dtype = vector.input_dtype(name)
         try:
             values = tensor_values(tensor)
         except ValueError as exc:
             problems.append((f"inputs.{name}", str(exc)))
             continue
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):
             cast = values.astype(dtype).astype(np.float64)
         inexact = ~((cast == values) | (np.isnan(cast) & np.isnan(values)))
         if inexact.any():
             index = tuple(int(i) for i in np.argwhere(inexact)[0])
             problems.append((f"inputs.{name}.data", (
                 f"value {float(values[index])!r} at index {list(index)} is not representable in "
-                f"{vector.dtype} (it would become {float(cast[index])!r}); write the {vector.dtype} value")))
+                f"{dtype} (it would become {float(cast[index])!r}); write the {dtype} value")))
     x_rank = len(vector.inputs["x"]["shape"])
     if not 3 <= x_rank <= 5:
         problems.append(("inputs.x.shape", f"expected 3 to 5 dims (N, C, 1-3 spatial), got {x_rank}"))
@@ -110,6 +110,26 @@ def _check_expected(vector: Vector) -> list[Problem]:
     return []
 
 
+def _check_integer_range(vector: Vector) -> list[Problem]:
+    """An integer vector's exact result must fit its output type (and the reference's int64)."""
+    from .expectation import reference_output
+
+    if is_float(numpy_dtype(vector.dtype)) or vector.op != "conv":
+        return []
+    arrays = vector.arrays()
+    magnitude = reference_output(vector, {k: np.abs(v.astype(np.float64)) for k, v in arrays.items()})
+    if magnitude.max() >= 2.0**62:
+        return [("inputs", f"|b| + sum |x|*|w| reaches {magnitude.max():.3g}, beyond the exact int64 range")]
+    exact = reference_output(vector, arrays)
+    info = np.iinfo(output_dtype(vector.dtype))
+    outside = (exact < info.min) | (exact > info.max)
+    if outside.any():
+        index = [int(i) for i in np.argwhere(outside)[0]]
+        return [("inputs", f"the exact result {int(exact[tuple(index)])} at {index} does not fit the "
+                           f"output type {output_dtype(vector.dtype)}")]
+    return []
+
+
 def window_labels(vector: Vector, at: tuple[int, ...]) -> list[str]:
     """Labels of the input values the window at output position ``at`` covers, row-major.
 
@@ -157,4 +177,4 @@ def check_vector(vector: Vector) -> list[Problem]:
     problems = _check_attributes(vector)
     if problems:
         return problems
-    return _check_expected(vector) + _check_windows(vector)
+    return _check_expected(vector) + _check_windows(vector) + _check_integer_range(vector)

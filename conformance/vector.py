@@ -11,29 +11,35 @@ import numpy as np
 
 from convspec.reference import output_size, resolve_padding
 
-from .dtypes import numpy_dtype
+from .dtypes import numpy_dtype, output_dtype
 from .generators import generate
 
 SPECIAL_VALUES = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 
-def flatten(data: Any) -> list[float]:
+def flatten(data: Any) -> list[float | int]:
     """Row-major values of possibly nested lists, with 'nan'/'inf'/'-inf' spelled as strings."""
     if isinstance(data, list):
         return [v for item in data for v in flatten(item)]
     if isinstance(data, str):
         return [SPECIAL_VALUES[data]]
-    return [float(data)]
+    return [data]
 
 
 def tensor_values(spec: dict) -> np.ndarray:
-    """The float64 values of an input tensor spec (inline ``data`` or a ``generate`` rule)."""
+    """The values of a tensor spec (inline ``data`` or a ``generate`` rule).
+
+    float64, or int64 when every value is written as an integer beyond float64's exact range
+    (an int64 output's expected values).
+    """
     shape = tuple(spec["shape"])
     if "generate" in spec:
         return generate(spec["generate"], shape)
     values = flatten(spec["data"])
     if len(values) != math.prod(shape):
         raise ValueError(f"has {len(values)} values but shape {list(shape)} needs {math.prod(shape)}")
+    if all(isinstance(v, int) for v in values) and any(abs(v) > 2**53 for v in values):
+        return np.array(values, dtype=np.int64).reshape(shape)
     return np.array(values, dtype=np.float64).reshape(shape)
 
 
@@ -118,10 +124,15 @@ class Vector:
         return (x_shape[0], self.inputs["w"]["shape"][0], *spatial)
 
     # --- values -------------------------------------------------------------------------------
+    def input_dtype(self, name: str) -> np.dtype:
+        """The dtype of input ``name``: the vector's dtype; for integer vectors the bias is in the
+        wider output type."""
+        return output_dtype(self.dtype) if name == "b" else numpy_dtype(self.dtype)
+
     def arrays(self) -> dict[str, np.ndarray]:
-        """The inputs as arrays of the vector's dtype (the values a backend receives)."""
-        dtype = numpy_dtype(self.dtype)
-        return {name: tensor_values(spec).astype(dtype) for name, spec in self.inputs.items()}
+        """The inputs as arrays of their dtypes (the values a backend receives)."""
+        return {name: tensor_values(spec).astype(self.input_dtype(name))
+                for name, spec in self.inputs.items()}
 
     def expected_values(self) -> np.ndarray | None:
         """The exact expected output written in the file, or None when the reference supplies it."""

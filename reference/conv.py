@@ -1,4 +1,4 @@
-"""The reference convolution: SciPy's direct correlation, accumulated in float64.
+"""The reference convolution: SciPy's direct correlation, accumulated in float64 (int64 for integers).
 
 Each output channel is the sum over its group's input channels of ``scipy.signal.correlate`` of the
 zero-padded input with the dilated kernel, taken at stride-spaced positions. ``method="direct"``
@@ -28,14 +28,17 @@ def dilate_kernel(w: np.ndarray, dilation: Sequence[int]) -> np.ndarray:
 
 def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, stride: Sequence[int],
          padding: Sequence[Sequence[int]], dilation: Sequence[int], groups: int) -> np.ndarray:
-    """Cross-correlate ``x`` (N, C, *spatial) with ``w`` (O, C/groups, *kernel), in float64.
+    """Cross-correlate ``x`` (N, C, *spatial) with ``w`` (O, C/groups, *kernel).
 
-    Follows the backend protocol of the spec exactly; raises ``ConvArgumentError`` (a
-    ``ValueError``) for arguments that describe no valid convolution.
+    Computes in float64, or exactly in int64 when every input is an integer array (the caller
+    keeps |b| + sum |x|*|w| below 2**63). Follows the backend protocol of the spec exactly; raises
+    ``ConvArgumentError`` (a ``ValueError``) for arguments that describe no valid convolution.
     """
-    x = np.asarray(x, dtype=np.float64)
-    w = np.asarray(w, dtype=np.float64)
-    b = None if b is None else np.asarray(b, dtype=np.float64)
+    inputs = [np.asarray(a) for a in (x, w) + (() if b is None else (b,))]
+    acc = np.int64 if all(np.issubdtype(a.dtype, np.integer) for a in inputs) else np.float64
+    x = np.asarray(x).astype(acc)
+    w = np.asarray(w).astype(acc)
+    b = None if b is None else np.asarray(b).astype(acc)
     stride, dilation = tuple(map(int, stride)), tuple(map(int, dilation))
     padding = tuple((int(p[0]), int(p[1])) for p in padding)
     check_conv_arguments(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
@@ -51,7 +54,7 @@ def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, stride: S
     take = tuple(slice(0, (n - 1) * s + 1, s) for n, s in zip(out_spatial, stride, strict=True))
     in_per_group, out_per_group = channels // groups, out_channels // groups
 
-    out = np.zeros((batch, out_channels, *out_spatial))
+    out = np.zeros((batch, out_channels, *out_spatial), dtype=acc)
     for o in range(out_channels):
         first = (o // out_per_group) * in_per_group
         for n in range(batch):

@@ -13,10 +13,17 @@ import numpy as np
 
 from . import Backend
 
+# Integer convolutions accumulate exactly and return the wider type (ONNX ConvInteger's choice).
+INTEGER_OUTPUT = {np.dtype(np.int8): np.dtype(np.int32), np.dtype(np.uint8): np.dtype(np.int32),
+                  np.dtype(np.int32): np.dtype(np.int64)}
+
 
 def _accumulator(dtype: np.dtype) -> np.dtype:
-    # 16-bit floats are accumulated in float32 and rounded once, as the strict profile requires.
-    return np.dtype(np.float32) if dtype.kind == "f" and dtype.itemsize < 4 else dtype
+    if dtype in INTEGER_OUTPUT:
+        return np.dtype(np.int64)
+    # 16-bit floats (float16, ml_dtypes' bfloat16) are accumulated in float32 and rounded once,
+    # as the strict profile requires.
+    return np.dtype(np.float32) if dtype.itemsize < 4 else dtype
 
 
 def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, stride: Sequence[int],
@@ -61,7 +68,7 @@ def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, stride: S
             out[:, outs] += np.einsum("nc...,oc->no...", patch, taps)
     if b is not None:
         out += np.asarray(b).astype(acc).reshape((1, out_channels) + (1,) * rank)
-    return out.astype(x.dtype)
+    return out.astype(INTEGER_OUTPUT.get(x.dtype, x.dtype))
 
 
 def pad(x: np.ndarray, padding: Sequence[Sequence[int]]) -> np.ndarray:

@@ -1,13 +1,19 @@
 import numpy as np
 
 from convspec.conformance.judge import judge
+from convspec.conformance.tolerance import Bounds
 
 F32 = np.dtype(np.float32)
 
 
-def _judge(got, expected, allowed=0.0):
+def _bounds(allowed, overflow=False, order_dependent=False):
+    allowed = np.asarray(allowed, float)
+    return Bounds(allowed, np.full(allowed.shape, overflow), np.full(allowed.shape, order_dependent))
+
+
+def _judge(got, expected, allowed=0.0, **flags):
     expected = np.asarray(expected, float)
-    return judge(got, expected, np.full(expected.shape, allowed), F32)
+    return judge(got, expected, _bounds(np.full(expected.shape, allowed), **flags), F32)
 
 
 def test_exact_match_passes_and_reports_the_closest_call():
@@ -27,7 +33,7 @@ def test_worst_element_names_index_got_expected_allowed():
 def test_worst_is_the_largest_error_relative_to_its_bound():
     expected = np.array([100.0, 1.0])
     allowed = np.array([10.0, 0.1])
-    verdict = judge(np.array([105.0, 1.5], np.float32), expected, allowed, F32)
+    verdict = judge(np.array([105.0, 1.5], np.float32), expected, _bounds(allowed), F32)
     assert verdict.worst.index == (1,)
 
 
@@ -55,5 +61,21 @@ def test_infinities_must_match_in_sign():
 
 def test_overflow_to_inf_only_where_the_exact_result_may_overflow():
     big = float(np.finfo(np.float32).max)
-    assert _judge(np.array([np.inf], np.float32), [big], big * 1e-6).passed
+    assert _judge(np.array([np.inf], np.float32), [big], big * 1e-6, overflow=True).passed
+    assert not _judge(np.array([-np.inf], np.float32), [big], big * 1e-6, overflow=True).passed
     assert not _judge(np.array([np.inf], np.float32), [1.0], 0.5).passed
+
+
+def test_order_dependent_overflow_allows_inf_or_nan_but_not_wrong_finite_values():
+    assert _judge(np.array([np.nan], np.float32), [1.0], 0.5, order_dependent=True).passed
+    assert _judge(np.array([-np.inf], np.float32), [1.0], 0.5, order_dependent=True).passed
+    assert not _judge(np.array([3.0], np.float32), [1.0], 0.5, order_dependent=True).passed
+
+
+def test_integers_must_be_exact_and_report_the_largest_difference():
+    expected = np.array([5, -7, 9])
+    zero = _bounds(np.zeros(3))
+    assert judge(np.array([5, -7, 9], np.int32), expected, zero, np.dtype(np.int32)).passed
+    verdict = judge(np.array([5, -6, 19], np.int32), expected, zero, np.dtype(np.int32))
+    assert not verdict.passed and "2 of 3 elements differ" in verdict.reason
+    assert verdict.worst.index == (2,) and verdict.worst.got == "19" and verdict.worst.expected == "9"

@@ -158,9 +158,9 @@ def test_zero_dim_in_expected_shape_is_refused(tmp_path):
 
 
 def test_unknown_dtype_lists_the_allowed_ones(tmp_path):
-    path = write_modified(tmp_path, lambda v: v.update(dtype="int8"))
+    path = write_modified(tmp_path, lambda v: v.update(dtype="int4"))
     assert only_problem(path) == prefix(path, "dtype") + (
-        "'int8' is not one of ['float64', 'float32', 'float16']")
+        "'int4' is not one of ['float64', 'float32', 'float16', 'bfloat16', 'int8', 'uint8', 'int32']")
 
 
 def test_unknown_op_lists_the_allowed_ones(tmp_path):
@@ -181,10 +181,10 @@ def test_tensor_with_both_data_and_generate_is_refused(tmp_path):
 
 
 def test_every_schema_violation_is_reported(tmp_path):
-    path = write_modified(tmp_path, lambda v: v.update(dtype="int8", op="deconv"))
+    path = write_modified(tmp_path, lambda v: v.update(dtype="int4", op="deconv"))
     texts = [str(p) for p in problems(path)]
     assert texts == [
-        prefix(path, "dtype") + "'int8' is not one of ['float64', 'float32', 'float16']",
+        prefix(path, "dtype") + "'int4' is not one of ['float64', 'float32', 'float16', 'bfloat16', 'int8', 'uint8', 'int32']",
         prefix(path, "op") + "'deconv' is not one of ['conv', 'pad']",
     ]
 
@@ -192,7 +192,7 @@ def test_every_schema_violation_is_reported(tmp_path):
 def test_schema_problem_in_a_later_vector_names_that_vector(tmp_path):
     second = minimal_vector()
     second["id"] = "tiny/two"
-    second["dtype"] = "int8"
+    second["dtype"] = "int4"
     path = write_file(tmp_path, [minimal_vector(), second])
     assert only_problem(path).startswith(prefix(path, "dtype", vid="tiny/two"))
 

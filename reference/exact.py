@@ -1,0 +1,98 @@
+"""The second reference: exact rational arithmetic, independent of SciPy.
+
+Every finite float is a dyadic rational m * 2**e, so scaling each input array by a power of two
+turns it into Python integers; the convolution is then summed exactly (integer arithmetic has no
+rounding) and divided back once. Infinities and NaN follow IEEE rules per product (inf * 0 is
+NaN) and per sum (+inf + -inf is NaN). Slow, so meant for small vectors: it checks the fast
+reference, not backends.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from fractions import Fraction
+
+import numpy as np
+
+
+def _as_scaled_ints(a: np.ndarray) -> tuple[np.ndarray, int]:
+    """(integers as an object array, k) with a == integers / 2**k for the finite elements."""
+    if np.issubdtype(a.dtype, np.integer):
+        return a.astype(object), 0
+    finite = np.where(np.isfinite(a), a, 0.0).astype(np.float64)
+    ratios = [float(v).as_integer_ratio() for v in finite.ravel()]
+    k = max((den.bit_length() - 1 for _, den in ratios), default=0)
+    ints = [num << (k - (den.bit_length() - 1)) for num, den in ratios]
+    return np.array(ints, dtype=object).reshape(finite.shape), k
+
+
+def _to_float(value: Fraction) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return math.copysign(math.inf, value)
+
+
+def conv_exact(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, stride: Sequence[int],
+               padding: Sequence[Sequence[int]], dilation: Sequence[int], groups: int
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """The exact convolution: (object array of Fractions, or None where non-finite; float64 array
+    of the exact values rounded once to nearest, with IEEE infinities and NaN).
+
+    Arguments as in the backend protocol; they are assumed valid.
+    """
+    x, w = np.asarray(x), np.asarray(w)
+    rank = x.ndim - 2
+    batch, _ = x.shape[:2]
+    out_channels, group_channels = w.shape[:2]
+    kernel = w.shape[2:]
+    sizes = [(x.shape[2 + a] + padding[a][0] + padding[a][1] - dilation[a] * (kernel[a] - 1) - 1)
+             // stride[a] + 1 for a in range(rank)]
+    xf, wf = x.astype(np.float64), w.astype(np.float64)
+    xi, kx = _as_scaled_ints(x if np.issubdtype(x.dtype, np.integer) else xf)
+    wi, kw = _as_scaled_ints(w if np.issubdtype(w.dtype, np.integer) else wf)
+
+    total = np.zeros((batch, out_channels, *sizes), dtype=object)
+    nan = np.zeros(total.shape, dtype=bool)
+    pos = np.zeros(total.shape, dtype=bool)
+    neg = np.zeros(total.shape, dtype=bool)
+    per_group = out_channels // groups
+    for o, n in itertools.product(range(out_channels), range(batch)):
+        first = (o // per_group) * group_channels
+        for pos_out in itertools.product(*(range(s) for s in sizes)):
+            acc = 0
+            here = (n, o, *pos_out)
+            for c, tap in itertools.product(range(group_channels), itertools.product(*map(range, kernel))):
+                idx = [pos_out[a] * stride[a] + tap[a] * dilation[a] - padding[a][0] for a in range(rank)]
+                if not all(0 <= i < x.shape[2 + a] for a, i in enumerate(idx)):
+                    continue
+                xv, wv = xf[(n, first + c, *idx)], wf[(o, c, *tap)]
+                if math.isfinite(xv) and math.isfinite(wv):
+                    acc += xi[(n, first + c, *idx)] * wi[(o, c, *tap)]
+                    continue
+                with np.errstate(invalid="ignore", over="ignore"):
+                    product = xv * wv
+                nan[here] |= math.isnan(product)
+                pos[here] |= product == math.inf
+                neg[here] |= product == -math.inf
+            total[here] = Fraction(acc, 1 << (kx + kw))
+    if b is not None:
+        b = np.asarray(b)
+        bf = b.astype(np.float64)
+        integer_bias = np.issubdtype(b.dtype, np.integer)
+        for o in range(out_channels):
+            sl = (slice(None), o)
+            if math.isfinite(bf[o]):
+                total[sl] = total[sl] + (Fraction(int(b[o])) if integer_bias else Fraction(bf[o]))
+            else:
+                nan[sl] |= math.isnan(bf[o])
+                pos[sl] |= bf[o] == math.inf
+                neg[sl] |= bf[o] == -math.inf
+    special = nan | (pos & neg)
+    rounded = np.array([_to_float(v) for v in total.ravel()]).reshape(total.shape)
+    rounded = np.where(pos, math.inf, np.where(neg, -math.inf, rounded))
+    rounded = np.where(special, math.nan, rounded)
+    exact = np.where(special | pos | neg, None, total)
+    return exact, rounded
