@@ -8,9 +8,10 @@ import pytest
 
 from convspec import spec
 from convspec.conformance import load_vectors
-from convspec.conformance.expectation import reference_output
+from convspec.conformance.expectation import expectation, reference_output
 from convspec.conformance.validation import window_labels
 from convspec.reference import ConvArgumentError, coverage
+from convspec.reference.exact import conv_exact
 
 VECTORS = load_vectors()
 
@@ -103,3 +104,25 @@ def test_reference_rejects_every_error_vector_with_its_kind(vector):
 def test_every_catches_entry_is_a_known_mistake():
     known = spec.mistakes()
     assert all(set(v.catches) <= set(known) for v in VECTORS)
+
+
+def _conv_vectors():
+    return [v for v in VECTORS if v.op == "conv" and v.expected_error is None]
+
+
+@pytest.mark.parametrize("vector", _conv_vectors(), ids=lambda v: v.id)
+def test_the_exact_reference_agrees_with_the_scipy_reference(vector):
+    arrays = vector.arrays()
+    fast = reference_output(vector, arrays)
+    fractions, exact = conv_exact(arrays["x"], arrays["w"], arrays.get("b"), stride=vector.stride,
+                                  padding=vector.padding, dilation=vector.dilation, groups=vector.groups)
+    if np.issubdtype(fast.dtype, np.integer):
+        assert [int(v) for v in fractions.ravel()] == [int(v) for v in fast.ravel()]
+        return
+    expect = expectation(vector, arrays)
+    n = expect.terms
+    slack = n * 2.0**-53 / (1 - n * 2.0**-53) * expect.magnitude + n * 2.0**-1075
+    assert np.array_equal(np.isnan(fast), np.isnan(exact))
+    finite = np.isfinite(exact)
+    assert np.array_equal(fast[~finite & ~np.isnan(exact)], exact[~finite & ~np.isnan(exact)])
+    assert np.all(np.abs(fast[finite] - exact[finite]) <= slack[finite])
