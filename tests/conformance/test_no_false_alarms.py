@@ -16,4 +16,5 @@ def test_every_summation_order_passes_every_vector(order, corpus):
 
 
 def test_the_corpus_covers_every_dtype(corpus):
-    assert {v.dtype for v in corpus} >= {"float64", "float32", "float16", "bfloat16", "int8", "uint8", "int32"}
+    every = {"float64", "float32", "float16", "bfloat16", "int8", "uint8", "int32"}
+    assert {v.dtype for v in corpus} >= every

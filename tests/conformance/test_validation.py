@@ -184,7 +184,8 @@ def test_every_schema_violation_is_reported(tmp_path):
     path = write_modified(tmp_path, lambda v: v.update(dtype="int4", op="deconv"))
     texts = [str(p) for p in problems(path)]
     assert texts == [
-        prefix(path, "dtype") + "'int4' is not one of ['float64', 'float32', 'float16', 'bfloat16', 'int8', 'uint8', 'int32']",
+        prefix(path, "dtype")
+        + "'int4' is not one of ['float64', 'float32', 'float16', 'bfloat16', 'int8', 'uint8', 'int32']",
         prefix(path, "op") + "'deconv' is not one of ['conv', 'pad']",
     ]
 

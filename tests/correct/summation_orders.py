@@ -59,7 +59,7 @@ def pairwise(x, w, b=None, *, stride, padding, dilation, groups):
     with np.errstate(invalid="ignore", over="ignore"):
         while terms.shape[-1] > 1:
             if terms.shape[-1] % 2:
-                terms = np.concatenate([terms, np.zeros(terms.shape[:-1] + (1,), acc)], axis=-1)
+                terms = np.concatenate([terms, np.zeros((*terms.shape[:-1], 1), acc)], axis=-1)
             terms = terms[..., 0::2] + terms[..., 1::2]
     return _finish(terms[..., 0], np.asarray(x))
 

@@ -3,7 +3,6 @@ from fractions import Fraction
 
 import numpy as np
 from hypothesis import given, settings
-from hypothesis import strategies as st
 from strategies import conv_cases, naive_conv
 
 from convspec.reference import conv
@@ -54,7 +53,7 @@ def test_integer_inputs_stay_exact_beyond_float64():
 @given(conv_cases(max_size=5))
 def test_agrees_with_the_definition_on_integers(case):
     x, w, b, attrs = case
-    exact, rounded = conv_exact(x, w, b, **attrs)
+    _exact, rounded = conv_exact(x, w, b, **attrs)
     assert np.array_equal(rounded, naive_conv(x, w, b, **attrs))
 
 

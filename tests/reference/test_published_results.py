@@ -110,8 +110,9 @@ def test_pytorch_converted_conv_models(folder):
     assert [n.op_type for n in model.graph.node] == ["Conv"]
     weights = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
     data = folder / "test_data_set_0"
-    feeds = {inp.name: _tensor(p) for inp, p in zip(
-        [i for i in model.graph.input if i.name not in weights], sorted(data.glob("input_*.pb")), strict=True)}
+    graph_inputs = [i for i in model.graph.input if i.name not in weights]
+    files = sorted(data.glob("input_*.pb"))
+    feeds = {inp.name: _tensor(p) for inp, p in zip(graph_inputs, files, strict=True)}
     inputs = [feeds.get(name, weights.get(name)) for name in node.input if name]
     published = _tensor(data / "output_0.pb")
     verdict = _check_float(node, inputs, published)
