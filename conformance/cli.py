@@ -198,6 +198,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, ValueError) as exc:
         print(f"convspec: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # output piped into `head` and closed: stop quietly
+        sys.stderr.close()
+        return EXIT_NOT_PASSED
 
 
 if __name__ == "__main__":

@@ -35,6 +35,12 @@ def output_dtype(name: str) -> np.dtype:
     return INT_OUTPUT.get(name) or numpy_dtype(name)
 
 
+def result_dtype(dtype: np.dtype) -> np.dtype:
+    """The output dtype for inputs of NumPy dtype ``dtype`` (see :func:`output_dtype`)."""
+    names = {v: k for k, v in DTYPES.items()}
+    return output_dtype(names[np.dtype(dtype)])
+
+
 def is_float(dtype: np.dtype) -> bool:
     """Whether ``dtype`` is a binary floating-point type (NumPy's or ml_dtypes')."""
     return np.dtype(dtype) in FLOAT_DTYPES.values()

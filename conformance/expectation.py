@@ -20,9 +20,10 @@ class Expectation:
     values: np.ndarray  # the file's exact values, or the reference's (float64; int64 for integers)
     magnitude: np.ndarray  # |b| + sum |x|*|w| per element (the conv of absolute values)
     terms: int  # terms summed per element (0: pure data movement, must be exact)
+    input_scale: float = 0.0  # max |x| + max |w| (finite values)
 
     def bounds(self, dtype: np.dtype, profile: Profile = STRICT) -> Bounds:
-        return bounds(self.values, self.magnitude, self.terms, dtype, profile)
+        return bounds(self.values, self.magnitude, self.terms, dtype, profile, self.input_scale)
 
 
 def reference_output(vector: Vector, arrays: dict[str, np.ndarray]) -> np.ndarray:
@@ -44,7 +45,8 @@ def expectation(vector: Vector, arrays: dict[str, np.ndarray] | None = None) -> 
     wide = {k: v.astype(np.float64 if is_float(v.dtype) else np.int64) for k, v in arrays.items()}
     magnitude = reference_output(vector, {k: np.abs(v) for k, v in wide.items()})
     terms = vector.inputs["w"]["shape"][1] * math.prod(vector.kernel_shape) + ("b" in arrays)
-    return Expectation(values, magnitude, terms)
+    scale = sum(float(np.max(np.abs(a), where=np.isfinite(a), initial=0.0)) for a in (wide["x"], wide["w"]))
+    return Expectation(values, magnitude, terms, scale)
 
 
 def output_dtype(vector: Vector) -> np.dtype:

@@ -36,9 +36,9 @@ def _ulp(value: float, dtype: np.dtype) -> float:
         return np.nan
     with np.errstate(over="ignore"):
         rounded = np.asarray(abs(value)).astype(dtype)
-    if not np.isfinite(rounded.astype(np.float64)):
-        return np.nan
-    return float(np.spacing(rounded).astype(np.float64))
+        if not np.isfinite(rounded.astype(np.float64)):
+            return np.nan
+        return float(np.spacing(rounded).astype(np.float64))
 
 
 def _worst(got: np.ndarray, expected: np.ndarray, allowed: np.ndarray, bad: np.ndarray,

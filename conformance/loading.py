@@ -18,8 +18,13 @@ from .vector import Vector
 MAX_FILE_BYTES = 16 * 1024 * 1024
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader (no Python object tags) that refuses duplicate mapping keys."""
+# libyaml's parser when PyYAML was built with it (several times faster); the constructor stays
+# PyYAML's safe one either way, so no tag can build a Python object.
+_SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(_SafeBase):
+    """A safe loader (no Python object tags) that refuses duplicate mapping keys."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: dict[Any, yaml.Node] = {}

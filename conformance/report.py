@@ -6,7 +6,7 @@ import importlib.metadata
 import json
 import platform
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -40,13 +40,11 @@ def summary(results: Iterable[Result], backend: Backend, profile: str, seconds: 
             f"(backend {backend.name}{version}, profile {profile})")
 
 
-def print_results(results: Iterable[Result], out: TextIO) -> list[Result]:
-    """Print each result as it arrives; return them all."""
-    kept = []
+def print_results(results: Iterable[Result], out: TextIO) -> Iterator[Result]:
+    """Print each result as it arrives, and pass it on."""
     for result in results:
         print(line(result), file=out, flush=True)
-        kept.append(result)
-    return kept
+        yield result
 
 
 def write_json(path: Path | str, results: list[Result], backend: Backend, profile: str,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .dtypes import FLOAT_DTYPES, is_float, overflow_threshold, smallest_subnormal, unit_roundoff
+from .dtypes import FLOAT_DTYPES, finfo, is_float, overflow_threshold, smallest_subnormal, unit_roundoff
 
 FLOAT64_U = 2.0**-53
 F32 = FLOAT_DTYPES["float32"]
@@ -82,8 +82,12 @@ class Bounds:
 
 
 def bounds(expected: np.ndarray, magnitude: np.ndarray, terms: int, dtype: np.dtype,
-           profile: Profile = STRICT) -> Bounds:
-    """The rule's bounds for an output of ``dtype``; ``terms`` is n (0 for pure data movement)."""
+           profile: Profile = STRICT, input_scale: float = 0.0) -> Bounds:
+    """The rule's bounds for an output of ``dtype``; ``terms`` is n (0 for pure data movement).
+
+    ``input_scale`` is max |x| + max |w|, needed only where the profile rounds inputs: below the
+    normal range rounding is absolute, not relative.
+    """
     dtype = np.dtype(dtype)
     none = np.zeros(np.shape(expected), dtype=bool)
     if not is_float(dtype) or terms == 0:
@@ -91,10 +95,16 @@ def bounds(expected: np.ndarray, magnitude: np.ndarray, terms: int, dtype: np.dt
     precision = profile.precision(dtype)
     acc = precision.accumulate
     u_acc = unit_roundoff(acc)
-    g_in = gamma(2, precision.input_rounding)
-    relative = g_in * (1 + gamma(terms, u_acc)) + gamma(terms, u_acc) + gamma(terms, FLOAT64_U)
+    relative = gamma(terms, u_acc) + gamma(terms, FLOAT64_U)
+    absolute = terms * smallest_subnormal(acc) / 2
+    if precision.input_rounding:
+        g_in = gamma(2, precision.input_rounding)
+        relative += g_in * (1 + gamma(terms, u_acc))
+        # a subnormal input rounds with the spacing at the bottom of the normal range
+        eta_in = float(finfo(acc).smallest_normal) * precision.input_rounding
+        absolute += terms * eta_in * (input_scale + eta_in) * (1 + gamma(terms, u_acc))
     with np.errstate(invalid="ignore", over="ignore"):
-        e0 = relative * magnitude + terms * smallest_subnormal(acc) / 2
+        e0 = relative * magnitude + absolute
         allowed = e0
         if acc != dtype:
             allowed = e0 + unit_roundoff(dtype) * (np.abs(expected) + e0) + smallest_subnormal(dtype) / 2

@@ -118,7 +118,7 @@ def _check_integer_range(vector: Vector) -> list[Problem]:
         return []
     arrays = vector.arrays()
     magnitude = reference_output(vector, {k: np.abs(v.astype(np.float64)) for k, v in arrays.items()})
-    if magnitude.max() >= 2.0**62:
+    if magnitude.max() >= 2.0**63:
         return [("inputs", f"|b| + sum |x|*|w| reaches {magnitude.max():.3g}, beyond the exact int64 range")]
     exact = reference_output(vector, arrays)
     info = np.iinfo(output_dtype(vector.dtype))

@@ -39,7 +39,7 @@ def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, stride: S
         raise ValueError("stride, dilation and groups must be >= 1")
     if any(p < 0 for pair in padding for p in pair):
         raise ValueError("padding must be >= 0")
-    n_batch, channels = x.shape[:2]
+    _n_batch, channels = x.shape[:2]
     out_channels, group_channels = w.shape[:2]
     if channels % groups or out_channels % groups or group_channels * groups != channels:
         raise ValueError(f"channels {channels} -> {out_channels} with weights {w.shape} do not "
@@ -55,6 +55,14 @@ def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, stride: S
         raise ValueError(f"kernel does not fit in the padded input: output size {out_size}")
 
     acc = _accumulator(x.dtype)
+    with np.errstate(over="ignore", invalid="ignore"):  # IEEE overflow and inf - inf are results here
+        return _accumulate(xp, w, b, out_size, stride, dilation, groups, acc, x.dtype)
+
+
+def _accumulate(xp, w, b, out_size, stride, dilation, groups, acc, dtype):
+    n_batch, rank = xp.shape[0], xp.ndim - 2
+    out_channels, group_channels = w.shape[:2]
+    kernel = w.shape[2:]
     out = np.zeros((n_batch, out_channels, *out_size), dtype=acc)
     per_group_out = out_channels // groups
     for g in range(groups):
@@ -68,7 +76,7 @@ def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, stride: S
             out[:, outs] += np.einsum("nc...,oc->no...", patch, taps)
     if b is not None:
         out += np.asarray(b).astype(acc).reshape((1, out_channels) + (1,) * rank)
-    return out.astype(INTEGER_OUTPUT.get(x.dtype, x.dtype))
+    return out.astype(INTEGER_OUTPUT.get(dtype, dtype))
 
 
 def pad(x: np.ndarray, padding: Sequence[Sequence[int]]) -> np.ndarray:

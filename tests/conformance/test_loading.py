@@ -242,7 +242,7 @@ def test_distinct_ids_across_files_load_together(tmp_path):
 
 def test_load_vectors_reports_problems_from_every_bad_file(tmp_path):
     bad_schema = minimal_file()
-    bad_schema["vectors"][0]["dtype"] = "int8"
+    bad_schema["vectors"][0]["dtype"] = "int4"
     first = write(tmp_path / "a.yaml", bad_schema)
     bad_semantics = minimal_file()
     bad_semantics["vectors"][0]["expected"]["shape"] = [1, 1, 3, 3]
