@@ -109,7 +109,14 @@ class Vector:
 
     @property
     def padding(self) -> tuple[tuple[int, int], ...]:
-        """One (before, after) pair per spatial axis, with named modes resolved."""
+        """One (before, after) pair per spatial axis, with named modes resolved.
+
+        Explicit pairs pass through as written, even a wrong number of them: an error vector
+        may be about exactly that, and it is the backend's to reject.
+        """
+        padding = self.attributes.get("padding", 0)
+        if isinstance(padding, list):
+            return tuple((int(p[0]), int(p[1])) for p in padding)
         return resolve_padding(self.attributes.get("padding", 0), self.inputs["x"]["shape"][2:],
                                self.kernel_shape, self.stride, self.dilation)
 

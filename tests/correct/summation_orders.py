@@ -51,7 +51,8 @@ def _terms(x, w, b, stride, padding, dilation, groups):
 
 
 def _finish(total, x):
-    return total.astype(INTEGER_OUTPUT.get(x.dtype, x.dtype))
+    with np.errstate(over="ignore"):  # a 16-bit result beyond its range is correctly infinite
+        return total.astype(INTEGER_OUTPUT.get(x.dtype, x.dtype))
 
 
 def pairwise(x, w, b=None, *, stride, padding, dilation, groups):
