@@ -20,18 +20,41 @@ def _load(args: argparse.Namespace):
     from .loading import load_vectors
     from .runner import select
 
-    vectors = load_vectors(args.paths or None)
+    limits = {k: v for k, v in (("max_bytes", getattr(args, "max_file_bytes", None)),
+                                ("max_elements", getattr(args, "max_elements", None))) if v}
+    vectors = load_vectors(args.paths or None, **limits)
     chosen = select(vectors, args.k, args.tag)
     if not chosen:
         raise UsageError(f"no vector matches (of {len(vectors)} loaded)")
     return chosen
 
 
+# The backends convspec ships as plain NumPy/SciPy code run in the runner's own process by default;
+# any other backend runs in worker processes, where a crash or a hang costs one vector, not the run.
+IN_PROCESS_BY_DEFAULT = {"numpy", "reference"}
+
+
+def _results(args, vectors, backend, profile, xfails):
+    """The result stream, in this process or in workers, and the pool to close afterwards."""
+    from .isolation import Limits, WorkerPool
+    from .runner import apply_expected_failures, run
+
+    isolation = args.isolation or ("none" if args.backend in IN_PROCESS_BY_DEFAULT and args.jobs == 1
+                                   else "process")
+    if isolation == "none":
+        if args.jobs != 1:
+            raise UsageError("-j needs --isolation process")
+        return run(vectors, backend, profile, xfails), None
+    pool = WorkerPool(args.backend, profile.name, args.jobs,
+                      Limits(timeout=args.timeout, memory_mb=args.memory_limit or None))
+    return (apply_expected_failures(r, xfails) for r in pool.run(vectors)), pool
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from .backends import BackendNotFound, resolve
     from .expected_failures import load_expected_failures
-    from .report import print_results, summary, write_json
-    from .runner import run
+    from .isolation import WorkerStartError
+    from .report import JsonLines, line, read_json_lines, run_header, summary, write_json
     from .tolerance import PROFILES
 
     vectors = _load(args)
@@ -41,16 +64,46 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     profile = PROFILES[args.profile]
     xfails = load_expected_failures(args.expected_failures) if args.expected_failures else {}
-    start = time.perf_counter()
-    results = []
-    for result in print_results(run(vectors, backend, profile, xfails), sys.stdout):
-        results.append(result)
-        if args.exitfirst and result.outcome.is_problem:
-            break
+    header = run_header(backend, profile.name)
+    results, jsonl_path, append = [], args.jsonl, False
+    if args.resume:
+        previous, results = read_json_lines(args.resume)
+        if (previous.get("backend", {}).get("name"), previous.get("profile")) != (backend.name, profile.name):
+            raise UsageError(f"{args.resume} is a run of backend {previous.get('backend', {}).get('name')!r}"
+                             f" under profile {previous.get('profile')!r}, not {backend.name!r} "
+                             f"under {profile.name!r}")
+        finished = {r.vector_id for r in results}
+        vectors = [v for v in vectors if v.id not in finished]
+        jsonl_path, append = args.resume, True
+        print(f"resuming {args.resume}: {len(finished)} vectors done, {len(vectors)} to run")
+    jsonl = JsonLines(jsonl_path, header, append) if jsonl_path else None
+    start, interrupted, pool = time.perf_counter(), False, None
+    try:
+        stream, pool = _results(args, vectors, backend, profile, xfails)
+        for result in stream:
+            print(line(result), flush=True)
+            results.append(result)
+            if jsonl:
+                jsonl.write(result)
+            if args.exitfirst and result.outcome.is_problem:
+                break
+    except KeyboardInterrupt:
+        interrupted = True
+    except WorkerStartError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        if pool is not None:
+            pool.close()
+        if jsonl:
+            jsonl.close()
     seconds = time.perf_counter() - start
     print(summary(results, backend, profile.name, seconds))
     if args.report:
         write_json(args.report, results, backend, profile.name, seconds)
+    if interrupted:
+        resume = f"; finish with: convspec run --resume {jsonl_path}" if jsonl_path else ""
+        print(f"interrupted after {len(results)} vectors{resume}", file=sys.stderr)
+        return 130
     return EXIT_NOT_PASSED if any(r.outcome.is_problem for r in results) else EXIT_OK
 
 
@@ -79,7 +132,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .loading import expand_paths, load_vectors
 
-    vectors = load_vectors(args.paths or None)
+    limits = {k: v for k, v in (("max_bytes", args.max_file_bytes), ("max_elements", args.max_elements)) if v}
+    vectors = load_vectors(args.paths or None, **limits)
     files = len(expand_paths(args.paths)) if args.paths else len({v.file for v in vectors})
     print(f"{len(vectors)} vectors in {files} files: valid")
     return EXIT_OK
@@ -121,6 +175,12 @@ def cmd_backends(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _file_limits(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-file-bytes", type=int, metavar="N", help="refuse vector files larger than N bytes")
+    p.add_argument("--max-elements", type=int, metavar="N",
+                   help="refuse tensors declaring more than N elements (checked before allocating)")
+
+
 def _selection(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="*", help="vector files or folders (default: the built-in corpus)")
     p.add_argument("-k", metavar="PATTERN", help="only ids containing PATTERN (or matching a glob)")
@@ -145,6 +205,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--expected-failures", metavar="FILE",
                    help="YAML list of {id, reason}: those vectors report xfail/xpass")
     p.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first problem")
+    p.add_argument("--jsonl", metavar="FILE", help="append every result to FILE as it comes (JSON Lines)")
+    p.add_argument("--resume", metavar="FILE", help="finish the run recorded in the JSON Lines FILE")
+    p.add_argument("--isolation", choices=["none", "process"],
+                   help="run the backend in this process or in worker processes that survive crashes "
+                        "and hangs (default: none for numpy and reference, process otherwise)")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--timeout", type=float, default=60.0,
+                   help="seconds a vector may take in a worker before it is killed (default 60)")
+    p.add_argument("--memory-limit", type=int, default=8192, metavar="MB",
+                   help="data memory a worker may use (default 8192; 0: no limit)")
+    _file_limits(p)
     p.set_defaults(func=cmd_run)
 
     p = verbs.add_parser("list", help="list vectors, one a line")
@@ -159,6 +230,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = verbs.add_parser("validate", help="check vector files; report every problem")
     p.add_argument("paths", nargs="*", help="vector files or folders (default: the built-in corpus)")
+    _file_limits(p)
     p.set_defaults(func=cmd_validate)
 
     p = verbs.add_parser("shape", help="output size along one axis, with the formula filled in")

@@ -106,6 +106,8 @@ def judge(output: object, expected: np.ndarray, bounds: Bounds, dtype: np.dtype)
         safe = np.where(finite, g, 0.0)
         return Verdict(True, worst=_worst(safe, np.where(finite, expected, 0.0), allowed, bad, dtype))
     worst = _worst(g, expected, allowed, bad, dtype)
+    if np.isnan(g).all() and not ref_nan.all():
+        return Verdict(False, f"output is NaN everywhere ({g.size} elements)", worst)
     reason = f"{int(bad.sum())} of {bad.size} elements outside the allowed error"
     if nan_mismatch.any():
         reason += f" ({int(nan_mismatch.sum())} with NaN where the reference has none, or missing)"

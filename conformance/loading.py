@@ -16,6 +16,8 @@ from .validation import check_vector
 from .vector import Vector
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_ELEMENTS = 10**8  # per declared tensor, checked before anything is allocated
+MAX_EXPANDED_NODES = 5_000_000  # YAML aliases may repeat a node, not multiply a file into gigabytes
 
 
 # libyaml's parser when PyYAML was built with it (several times faster); the constructor stays
@@ -43,6 +45,27 @@ class _UniqueKeyLoader(_SafeBase):
         return super().construct_mapping(node, deep=deep)
 
 
+def _expanded_size(document: Any, limit: int) -> int:
+    """Nodes the document has once every alias is expanded, counted without expanding (memoized);
+    stops counting past ``limit``."""
+    sizes: dict[int, int] = {}
+
+    def size(node: Any) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        total = 1
+        for child in children:
+            total += size(child)
+            if total > limit:
+                break
+        sizes[key] = total
+        return total
+
+    return size(document)
+
+
 def read_yaml(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
     """Parse one YAML file safely; raise VectorFileError with line and column on bad input."""
     try:
@@ -63,7 +86,9 @@ def read_yaml(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
     except UnicodeDecodeError as exc:
         raise VectorFileError([VectorProblem(path, f"not UTF-8 text ({exc.reason})")]) from None
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)
+        document = yaml.load(text, Loader=_UniqueKeyLoader)  # safe: the constructor is SafeConstructor
+    except RecursionError:
+        raise VectorFileError([VectorProblem(path, "invalid YAML: nested too deeply")]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = " ".join(filter(None, [exc.context, exc.problem])) or str(exc)
@@ -73,6 +98,15 @@ def read_yaml(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
         ) from None
     except yaml.YAMLError as exc:
         raise VectorFileError([VectorProblem(path, f"invalid YAML: {exc}")]) from None
+    try:
+        expanded = _expanded_size(document, MAX_EXPANDED_NODES)
+    except RecursionError:
+        raise VectorFileError([VectorProblem(path, "invalid YAML: nested too deeply (or a "
+                                                   "self-referencing alias)")]) from None
+    if expanded > MAX_EXPANDED_NODES:
+        raise VectorFileError([VectorProblem(
+            path, f"YAML aliases expand to more than {MAX_EXPANDED_NODES} nodes (an alias bomb?)")])
+    return document
 
 
 def _vector_id(document: Any, path: list) -> str | None:
@@ -117,30 +151,42 @@ def _cause(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
     return error
 
 
-def _schema_problems(path: Path, document: Any) -> list[VectorProblem]:
+def _schema_problems(path: Path, document: Any) -> tuple[list[VectorProblem], set[int] | None]:
+    """(problems, indices of the vectors they are in); None instead of the indices when a problem
+    lies outside any single vector, so no vector of the file can be trusted."""
     validator = _Validator(spec.schema())
-    problems = []
+    problems, bad_vectors = [], set()
+    whole_file = False
     for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.path))):
         cause = _cause(error)
         where = list(cause.absolute_path)
         vid = _vector_id(document, where)
         inner = where[2:] if vid is not None else where
         problems.append(VectorProblem(path, cause.message, vector=vid, field=field_path(inner) or None))
-    return problems
+        if vid is None:
+            whole_file = True
+        else:
+            bad_vectors.add(where[1])
+    return problems, None if whole_file else bad_vectors
 
 
-def load_file(path: Path | str, *, max_bytes: int = MAX_FILE_BYTES) -> list[Vector]:
+def load_file(path: Path | str, *, max_bytes: int = MAX_FILE_BYTES,
+              max_elements: int = MAX_ELEMENTS) -> list[Vector]:
     """Load and check every vector of one file; raise VectorFileError listing all problems."""
     path = Path(path)
     document = read_yaml(path, max_bytes)
-    problems = _schema_problems(path, document)
-    if problems:
+    if document is None:
+        raise VectorFileError([VectorProblem(path, "empty file, expected a convspec vector file")])
+    problems, bad_vectors = _schema_problems(path, document)
+    if bad_vectors is None:
         raise VectorFileError(problems)
     vectors = []
-    for raw in document["vectors"]:
+    for index, raw in enumerate(document["vectors"]):
+        if index in bad_vectors:
+            continue  # its schema problems are reported; the others' deeper checks still run
         vector = Vector.from_mapping(raw, file=path, topic=document["topic"])
         problems += [VectorProblem(path, msg, vector=vector.id, field=fld)
-                     for fld, msg in check_vector(vector)]
+                     for fld, msg in check_vector(vector, max_elements)]
         vectors.append(vector)
     if problems:
         raise VectorFileError(problems)
@@ -159,7 +205,7 @@ def expand_paths(paths: Iterable[Path | str]) -> list[Path]:
 
 
 def load_vectors(paths: Iterable[Path | str] | None = None, *,
-                 max_bytes: int = MAX_FILE_BYTES) -> list[Vector]:
+                 max_bytes: int = MAX_FILE_BYTES, max_elements: int = MAX_ELEMENTS) -> list[Vector]:
     """Load vector files (the built-in corpus when ``paths`` is None), checking ids are unique.
 
     Raises VectorFileError listing every problem in every file, not just the first.
@@ -169,7 +215,7 @@ def load_vectors(paths: Iterable[Path | str] | None = None, *,
     problems: list[VectorProblem] = []
     for path in files:
         try:
-            vectors += load_file(path, max_bytes=max_bytes)
+            vectors += load_file(path, max_bytes=max_bytes, max_elements=max_elements)
         except VectorFileError as exc:
             problems += exc.problems
     first_seen: dict[str, Vector] = {}

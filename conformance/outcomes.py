@@ -65,3 +65,15 @@ def _json_number(value: object) -> object:
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     return value
+
+
+def result_from_json(data: dict) -> Result:
+    """The inverse of :meth:`Result.to_json` (for resuming a run from its JSON Lines)."""
+    worst = data.get("worst")
+    if worst is not None:
+        worst = Worst(**{**{k: float(v) if isinstance(v, str) else v for k, v in worst.items()
+                            if k not in ("got", "expected", "index")},
+                         "got": worst["got"], "expected": worst["expected"],
+                         "index": tuple(worst["index"])})
+    return Result(data["vector_id"], Outcome(data["outcome"]), data.get("reason", ""), worst,
+                  data.get("seconds", 0.0), data.get("profile", "strict"))

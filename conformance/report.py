@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import os
 import platform
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TextIO
 
 from .backends import Backend
-from .outcomes import Outcome, Result
+from .outcomes import Outcome, Result, result_from_json
 
 
 def convspec_version() -> str:
@@ -40,13 +40,6 @@ def summary(results: Iterable[Result], backend: Backend, profile: str, seconds: 
             f"(backend {backend.name}{version}, profile {profile})")
 
 
-def print_results(results: Iterable[Result], out: TextIO) -> Iterator[Result]:
-    """Print each result as it arrives, and pass it on."""
-    for result in results:
-        print(line(result), file=out, flush=True)
-        yield result
-
-
 def write_json(path: Path | str, results: list[Result], backend: Backend, profile: str,
                seconds: float) -> None:
     """Write every result with the run's context (versions, platform) as one JSON document."""
@@ -63,3 +56,54 @@ def write_json(path: Path | str, results: list[Result], backend: Backend, profil
     }
     Path(path).write_text(json.dumps(document, indent=2, allow_nan=False, default=str) + "\n",
                           encoding="utf-8")
+
+
+class JsonLines:
+    """Results appended one JSON line at a time, flushed at once, so a killed run keeps them.
+
+    The first line is a header naming the run (backend, profile, versions); ``--resume`` checks it.
+    """
+
+    def __init__(self, path: Path | str, header: dict, append: bool = False):
+        self.path = Path(path)
+        self.file = self.path.open("a" if append else "w", encoding="utf-8")
+        if not append:
+            self._write({"convspec_run": 1, **header})
+
+    def _write(self, data: dict) -> None:
+        self.file.write(json.dumps(data, allow_nan=False, default=str) + "\n")
+        self.file.flush()
+        os.fsync(self.file.fileno())
+
+    def write(self, result: Result) -> None:
+        self._write(result.to_json())
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def read_json_lines(path: Path | str) -> tuple[dict, list[Result]]:
+    """(header, results) of a JSON Lines run file; a last line cut off by a kill is dropped."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    if not lines:
+        raise ValueError(f"{path}: empty, not a convspec run file")
+    try:
+        header = json.loads(lines[0])
+    except json.JSONDecodeError:
+        raise ValueError(f"{path}: line 1 is not JSON, not a convspec run file") from None
+    if not isinstance(header, dict) or header.get("convspec_run") != 1:
+        raise ValueError(f"{path}: line 1 is not a convspec run header")
+    results = []
+    for number, text in enumerate(lines[1:], start=2):
+        try:
+            results.append(result_from_json(json.loads(text)))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            if number == len(lines):
+                break  # the write the kill interrupted
+            raise ValueError(f"{path}: line {number} is not a result") from None
+    return header, results
+
+
+def run_header(backend: Backend, profile: str) -> dict:
+    return {"convspec_version": convspec_version(),
+            "backend": {"name": backend.name, "version": backend.version}, "profile": profile}

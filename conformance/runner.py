@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
+import sys
 import time
 from collections.abc import Iterable, Iterator
+
+import numpy as np
 
 from .backends import Backend
 from .expectation import expectation, output_dtype
@@ -30,6 +34,19 @@ def select(vectors: Iterable[Vector], pattern: str | None = None,
     return chosen
 
 
+def _misbehaviour(output: object, given: dict[str, np.ndarray], originals: dict[str, np.ndarray]
+                  ) -> str | None:
+    """What the backend did wrong besides its values: changed its inputs, or returned one of them."""
+    for name, original in originals.items():
+        if not np.array_equal(given[name], original, equal_nan=True):
+            return f"the backend modified its input {name}"
+    if isinstance(output, np.ndarray):
+        for name, array in given.items():
+            if np.shares_memory(output, array):
+                return f"the output is a view of the input {name}, not a new array"
+    return None
+
+
 def run_vector(vector: Vector, backend: Backend, profile: Profile = STRICT) -> Result:
     """Run one vector and judge its output; never raises for a misbehaving backend."""
     start = time.perf_counter()
@@ -41,8 +58,11 @@ def run_vector(vector: Vector, backend: Backend, profile: Profile = STRICT) -> R
     if why is not None:
         return result(Outcome.UNSUPPORTED, why)
     arrays = vector.arrays()
+    given = {k: v.copy() for k, v in arrays.items()}
     try:
-        output = backend.run(vector, {k: v.copy() for k, v in arrays.items()})
+        # a backend that prints must not interleave with the report on stdout
+        with contextlib.redirect_stdout(sys.stderr):
+            output = backend.run(vector, given)
     except Exception as exc:  # the backend under test raised: that is its outcome, not ours
         if vector.expected_error is not None:
             return result(Outcome.PASS, f"rejected: {type(exc).__name__}: {exc}")
@@ -52,6 +72,9 @@ def run_vector(vector: Vector, backend: Backend, profile: Profile = STRICT) -> R
         got = f"an array of shape {list(shape)}" if shape is not None else type(output).__name__
         return result(Outcome.FAIL, f"accepted an invalid call ({vector.expected_error}: "
                                     f"{vector.title}) and returned {got}")
+    problem = _misbehaviour(output, given, arrays)
+    if problem is not None:
+        return result(Outcome.FAIL, problem)
     expect = expectation(vector, arrays)
     dtype = output_dtype(vector)
     verdict = judge(output, expect.values, expect.bounds(dtype, profile), dtype)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 
@@ -13,6 +14,15 @@ from .dtypes import is_float, numpy_dtype, output_dtype
 from .vector import Vector, tensor_values
 
 Problem = tuple[str, str]  # (field, message)
+
+
+def _check_sizes(vector: Vector, max_elements: int) -> list[Problem]:
+    """Declared shapes too large to allocate, found before anything is allocated."""
+    declared = [(f"inputs.{name}.shape", t["shape"]) for name, t in vector.inputs.items()]
+    declared += [("expected.shape", vector.expected["shape"])] if "shape" in vector.expected else []
+    return [(where, f"declares {math.prod(shape)} elements, over the limit of {max_elements} "
+                    "(--max-elements)")
+            for where, shape in declared if math.prod(shape) > max_elements]
 
 
 def _check_inputs(vector: Vector) -> list[Problem]:
@@ -167,8 +177,11 @@ def _check_windows(vector: Vector) -> list[Problem]:
     return problems
 
 
-def check_vector(vector: Vector) -> list[Problem]:
+def check_vector(vector: Vector, max_elements: int = 10**8) -> list[Problem]:
     """Every problem with one schema-valid vector, as (field, message) pairs."""
+    problems = _check_sizes(vector, max_elements)
+    if problems:
+        return problems
     problems = _check_catches(vector) + _check_inputs(vector)
     if problems:
         return problems

@@ -169,7 +169,7 @@ def test_empty_file_is_refused(tmp_path):
     path.write_bytes(b"")
     problem = only_problem(path)
     assert str(problem).startswith(f"{path}: ")
-    assert "not of type 'object'" in problem.message
+    assert problem.message == "empty file, expected a convspec vector file"
 
 
 def test_binary_file_with_nul_bytes_is_refused(tmp_path):
