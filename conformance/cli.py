@@ -24,9 +24,23 @@ def _load(args: argparse.Namespace):
                                 ("max_elements", getattr(args, "max_elements", None))) if v}
     vectors = load_vectors(args.paths or None, **limits)
     chosen = select(vectors, args.k, args.tag)
+    shard = getattr(args, "shard", None)
+    if shard:
+        k, n = _parse_shard(shard)
+        chosen = chosen[k - 1::n]
     if not chosen:
         raise UsageError(f"no vector matches (of {len(vectors)} loaded)")
     return chosen
+
+
+def _parse_shard(text: str) -> tuple[int, int]:
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise UsageError(f"--shard expects K/N with whole numbers, got {text!r}") from None
+    if not 1 <= k <= n:
+        raise UsageError(f"--shard expects K/N with 1 <= K <= N, got {text!r}")
+    return k, n
 
 
 # The backends convspec ships as plain NumPy/SciPy code run in the runner's own process by default;
@@ -54,7 +68,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .backends import BackendNotFound, resolve
     from .expected_failures import load_expected_failures
     from .isolation import WorkerStartError
-    from .report import JsonLines, line, read_json_lines, run_header, summary, write_json
+    from .report import JsonLines, line, read_json_lines, run_header, summary, write_json, write_junit
     from .tolerance import PROFILES
 
     vectors = _load(args)
@@ -100,11 +114,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(summary(results, backend, profile.name, seconds))
     if args.report:
         write_json(args.report, results, backend, profile.name, seconds)
+    if args.junit:
+        write_junit(args.junit, results, backend, profile.name, seconds)
     if interrupted:
         resume = f"; finish with: convspec run --resume {jsonl_path}" if jsonl_path else ""
         print(f"interrupted after {len(results)} vectors{resume}", file=sys.stderr)
         return 130
     return EXIT_NOT_PASSED if any(r.outcome.is_problem for r in results) else EXIT_OK
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from . import matrix
+
+    vectors = _load(args)
+    table = matrix.build(vectors, args.backend or None, args.profile)
+    md, js = matrix.write(table, Path(args.out))
+    print(matrix.markdown(table), end="")
+    print(f"written: {md} and {js}")
+    problems = [d for b in table["backends"] if b["available"] for d in b["not_passed"]
+                if d["outcome"] in ("fail", "error", "crash", "timeout", "xpass")]
+    return EXIT_NOT_PASSED if problems else EXIT_OK
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -205,6 +236,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--expected-failures", metavar="FILE",
                    help="YAML list of {id, reason}: those vectors report xfail/xpass")
     p.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first problem")
+    p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report to FILE (for CI systems)")
+    p.add_argument("--shard", metavar="K/N", help="run only the K-th of N interleaved slices of the vectors")
     p.add_argument("--jsonl", metavar="FILE", help="append every result to FILE as it comes (JSON Lines)")
     p.add_argument("--resume", metavar="FILE", help="finish the run recorded in the JSON Lines FILE")
     p.add_argument("--isolation", choices=["none", "process"],
@@ -217,6 +250,14 @@ def parser() -> argparse.ArgumentParser:
                    help="data memory a worker may use (default 8192; 0: no limit)")
     _file_limits(p)
     p.set_defaults(func=cmd_run)
+
+    p = verbs.add_parser("matrix", help="run the corpus against every installed backend; tabulate")
+    _selection(p)
+    p.add_argument("--backend", action="append", default=[],
+                   help="only this backend (repeatable; default: every installed one)")
+    p.add_argument("--profile", default="strict", choices=sorted(PROFILES))
+    p.add_argument("--out", default=".", help="folder for convspec-matrix.md and .json (default: .)")
+    p.set_defaults(func=cmd_matrix)
 
     p = verbs.add_parser("list", help="list vectors, one a line")
     _selection(p)

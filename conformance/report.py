@@ -107,3 +107,33 @@ def read_json_lines(path: Path | str) -> tuple[dict, list[Result]]:
 def run_header(backend: Backend, profile: str) -> dict:
     return {"convspec_version": convspec_version(),
             "backend": {"name": backend.name, "version": backend.version}, "profile": profile}
+
+
+def write_junit(path: Path | str, results: list[Result], backend: Backend, profile: str,
+                seconds: float) -> None:
+    """JUnit XML for CI systems: one testcase per vector, classname = its topic folder."""
+    from xml.etree import ElementTree as ET
+
+    counts = Counter(r.outcome for r in results)
+    failures = sum(counts[o] for o in (Outcome.FAIL, Outcome.XPASS))
+    errors = sum(counts[o] for o in (Outcome.ERROR, Outcome.CRASH, Outcome.TIMEOUT))
+    skipped = sum(counts[o] for o in (Outcome.UNSUPPORTED, Outcome.XFAIL))
+    suite = ET.Element("testsuite", name=f"convspec[{backend.name}]", tests=str(len(results)),
+                       failures=str(failures), errors=str(errors), skipped=str(skipped),
+                       time=f"{seconds:.3f}")
+    props = ET.SubElement(suite, "properties")
+    for name, value in (("backend", backend.name), ("backend_version", backend.version),
+                        ("profile", profile), ("convspec_version", convspec_version())):
+        ET.SubElement(props, "property", name=name, value=value)
+    for result in results:
+        classname, _, name = result.vector_id.rpartition("/")
+        case = ET.SubElement(suite, "testcase", classname=classname.replace("/", ".") or "convspec",
+                             name=name, time=f"{result.seconds:.4f}")
+        text = line(result)
+        if result.outcome in (Outcome.FAIL, Outcome.XPASS):
+            ET.SubElement(case, "failure", message=result.reason or result.outcome.value).text = text
+        elif result.outcome in (Outcome.ERROR, Outcome.CRASH, Outcome.TIMEOUT):
+            ET.SubElement(case, "error", message=f"{result.outcome.value}: {result.reason}").text = text
+        elif result.outcome in (Outcome.UNSUPPORTED, Outcome.XFAIL):
+            ET.SubElement(case, "skipped", message=f"{result.outcome.value}: {result.reason}")
+    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)

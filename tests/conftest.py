@@ -9,6 +9,8 @@ import pytest
 
 from convspec.conformance import load_vectors
 
+pytest_plugins = ["pytester"]
+
 FAULTY = Path(__file__).parent / "faulty"
 
 

@@ -160,3 +160,28 @@ def test_coverage_view_prints_the_count_map(capsys):
     assert code == 0 and lines[1] == "1 2 3 2 1" and lines[3] == "3 6 9 6 3"
     _, out, _ = run_cli(capsys, "coverage", "5", "5", "3", "--padding", "1")
     assert out.splitlines()[1] == "4 6 6 6 4"
+
+
+def test_shards_split_the_corpus_without_overlap(capsys, corpus):
+    seen = []
+    for k in (1, 2, 3):
+        assert main(["run", "--shard", f"{k}/3"]) == 0
+        seen += [line.split()[1] for line in capsys.readouterr().out.splitlines()[:-1]]
+    assert sorted(seen) == sorted(v.id for v in corpus)
+
+
+def test_bad_shard_is_a_usage_error(capsys):
+    assert main(["run", "--shard", "0/3"]) == 2
+    assert "1 <= K <= N" in capsys.readouterr().err
+
+
+def test_junit_report_has_a_testcase_per_vector(tmp_path, capsys, faulty_on_path):
+    from xml.etree import ElementTree as ET
+
+    path = tmp_path / "run.xml"
+    main(["run", "--backend", "faulty_backends:kernel_flip", "-k", "notes/convolution", "--junit", str(path)])
+    suite = ET.parse(path).getroot()
+    assert suite.get("tests") == "3" and suite.get("failures") == "3"
+    case = suite.find("testcase[@name='minus-60']")
+    assert case.get("classname") == "notes.convolution"
+    assert "got 60, expected -60" in case.find("failure").text
