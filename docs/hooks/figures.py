@@ -1,0 +1,421 @@
+"""The docs' figures, drawn at build time from the vectors and the reference.
+
+Each figure is a function returning the file's bytes: SVG written by hand (no plotting library),
+or PNG through Pillow for the photograph. Nothing here is committed as an image: the docs hook
+calls ``build_figures`` on every build, so a figure cannot drift from the vector it shows.
+"""
+
+# The figures are for people: they print the multiplication sign, the minus sign and arrows on purpose.
+# ruff: noqa: RUF001, RUF002
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from html import escape
+
+import numpy as np
+
+from convspec.reference import conv, coverage, resolve_padding
+
+INK = "#1f2933"
+MUTED = "#7b8794"
+GRID = "#9aa5b1"
+PAD_FILL = "#e4e7eb"
+BLUE = "#2563eb"
+ORANGE = "#ea580c"
+GREEN = "#16a34a"
+RED = "#dc2626"
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
+
+
+class Svg:
+    """A small SVG canvas: rectangles, lines, text and grids of cells, on a light card.
+
+    The card has its own light background so the figure reads the same in the light and the
+    dark palette (an <img> does not inherit the page's colours).
+    """
+
+    def __init__(self, width: float, height: float, title: str):
+        self.width, self.height, self.title = width, height, title
+        self.parts: list[str] = []
+
+    def rect(self, x, y, w, h, *, fill="none", stroke=INK, width=1.0, rx=0, dash=None, opacity=1.0):
+        extra = f' stroke-dasharray="{dash}"' if dash else ""
+        self.parts.append(
+            f'<rect x="{x:g}" y="{y:g}" width="{w:g}" height="{h:g}" rx="{rx:g}" fill="{fill}" '
+            f'stroke="{stroke}" stroke-width="{width:g}" fill-opacity="{opacity:g}"{extra}/>')
+
+    def line(self, x1, y1, x2, y2, *, stroke=INK, width=1.0, dash=None, arrow=False):
+        extra = f' stroke-dasharray="{dash}"' if dash else ""
+        extra += ' marker-end="url(#arrow)"' if arrow else ""
+        self.parts.append(f'<line x1="{x1:g}" y1="{y1:g}" x2="{x2:g}" y2="{y2:g}" stroke="{stroke}" '
+                          f'stroke-width="{width:g}"{extra}/>')
+
+    def circle(self, cx, cy, r, *, fill=INK, stroke="none"):
+        self.parts.append(f'<circle cx="{cx:g}" cy="{cy:g}" r="{r:g}" fill="{fill}" stroke="{stroke}"/>')
+
+    def text(self, x, y, s, *, size=14, anchor="middle", weight="normal", fill=INK, italic=False):
+        style = ' font-style="italic"' if italic else ""
+        self.parts.append(
+            f'<text x="{x:g}" y="{y:g}" font-size="{size:g}" text-anchor="{anchor}" '
+            f'dominant-baseline="central" font-weight="{weight}" fill="{fill}"{style}>'
+            f"{escape(str(s))}</text>")
+
+    def grid(self, x0, y0, rows, cols, cell, *, label: Callable[[int, int], str] | None = None,
+             fill: Callable[[int, int], str] | None = None, size=None, text_fill=INK):
+        for r in range(rows):
+            for c in range(cols):
+                x, y = x0 + c * cell, y0 + r * cell
+                self.rect(x, y, cell, cell, fill=fill(r, c) if fill else "#ffffff", stroke=GRID)
+                if label:
+                    s = label(r, c)
+                    if s != "":
+                        self.text(x + cell / 2, y + cell / 2, s, size=size or cell * 0.42,
+                                  fill=text_fill)
+
+    def render(self) -> bytes:
+        head = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {self.width:g} {self.height:g}" '
+                f'width="{self.width:g}" height="{self.height:g}" role="img" font-family="{FONT}">'
+                f"<title>{escape(self.title)}</title>"
+                '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+                f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{INK}"/>'
+                "</marker></defs>"
+                f'<rect x="0" y="0" width="{self.width:g}" height="{self.height:g}" rx="10" '
+                'fill="#fbfbfc" stroke="#d9dee3"/>')
+        return (head + "".join(self.parts) + "</svg>").encode()
+
+
+def _num(v: float) -> str:
+    return f"{v:.0f}" if float(v).is_integer() else f"{v:g}"
+
+
+def _plane(values: np.ndarray) -> np.ndarray:
+    """The first 2-D plane of an (N, C, H, W) array."""
+    return np.asarray(values, dtype=np.float64).reshape(values.shape)[(0,) * (values.ndim - 2)]
+
+
+def _heat(value: float, top: float, rgb=(37, 99, 235)) -> str:
+    t = 0.0 if top == 0 else max(0.0, min(1.0, value / top))
+    r, g, b = (round(255 + (c - 255) * (0.12 + 0.78 * t)) for c in rgb)
+    return f"rgb({r},{g},{b})"
+
+
+# --- the convolution operation ------------------------------------------------------------------
+
+def convolution_window(vectors) -> bytes:
+    """Input window, kernel and the nine products of the -60 example, with their sum."""
+    v = vectors["notes/convolution/minus-60"]
+    arrays = v.arrays()
+    x, w = _plane(arrays["x"]), _plane(arrays["w"])
+    prod = x * w
+    cell, top = 46, 70
+    s = Svg(760, 300, "The 3x3 window, the vertical-edge kernel and their nine products")
+    panels = [(30, "input window I", x, None), (240, "kernel K", w, None), (450, "products I·K", prod, True)]
+    for x0, title, values, colour in panels:
+        s.text(x0 + 1.5 * cell, top - 24, title, size=15, weight="bold")
+
+        def fill(r, c, values=values, colour=colour):
+            if not colour:
+                return "#ffffff"
+            val = values[r, c]
+            return "#dbeafe" if val > 0 else "#fee2e2" if val < 0 else "#f3f4f6"
+        s.grid(x0, top, 3, 3, cell, label=lambda r, c, values=values: _num(values[r, c]), fill=fill,
+               size=17)
+    s.text(30 + 3 * cell + 32, top + 1.5 * cell, "⊙", size=30)
+    s.text(240 + 3 * cell + 32, top + 1.5 * cell, "=", size=30)
+    s.text(450 + 3 * cell + 24, top + 1.5 * cell, "Σ", size=30)
+    s.text(450 + 3 * cell + 80, top + 1.5 * cell, _num(prod.sum()), size=28, weight="bold", fill=RED)
+    pos, neg = prod[prod > 0].sum(), prod[prod < 0].sum()
+    s.text(380, top + 3 * cell + 40,
+           f"left column adds {_num(pos)}, right column subtracts {_num(-neg)}: "
+           f"{_num(pos)} − {_num(-neg)} = {_num(prod.sum())}", size=15)
+    s.text(380, top + 3 * cell + 64, "no flip: K(0, 0) multiplies I(0, 0), the window's top-left pixel",
+           size=13, fill=MUTED)
+    return s.render()
+
+
+# --- kernels on a photograph -----------------------------------------------------------------
+
+def _photo() -> np.ndarray:
+    """The camera-man photograph that ships inside scikit-image (no download), as float64."""
+    from skimage import data
+
+    return data.camera().astype(np.float64)
+
+
+def _crop(image: np.ndarray) -> np.ndarray:
+    return image[40:296, 150:406]
+
+
+def _png(values: np.ndarray, scale: int = 1) -> bytes:
+    from PIL import Image
+
+    img = Image.fromarray(np.clip(np.round(values), 0, 255).astype(np.uint8), mode="L")
+    if scale != 1:
+        img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
+    out = io.BytesIO()
+    img.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def _apply(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """The reference convolution with padding 1 (the image keeps its size)."""
+    k = kernel.reshape(1, 1, *kernel.shape[-2:])
+    out = conv(image[None, None], k, stride=(1, 1), padding=((1, 1), (1, 1)), dilation=(1, 1), groups=1)
+    return out[0, 0]
+
+
+def kernel_photos(vectors) -> dict[str, bytes]:
+    """The photograph before and after the notes' edge, blur and sharpen kernels (from the vectors)."""
+    image = _photo()
+    kernels = {name: _plane(vectors[f"notes/kernels/{name}"].arrays()["w"])
+               for name in ("vertical-edge", "horizontal-edge", "blur", "sharpen")}
+    crop = _crop(image)
+    out = {"kernels/original.png": _png(crop, 2)}
+    for name in ("vertical-edge", "horizontal-edge"):
+        response = np.abs(_crop(_apply(image, kernels[name])))
+        # |response| scaled so that the strongest 1% of edges are white
+        out[f"kernels/{name}.png"] = _png(255 * response / np.percentile(response, 99), 2)
+    out["kernels/blur.png"] = _png(_crop(_apply(image, kernels["blur"])), 2)
+    out["kernels/sharpen.png"] = _png(_crop(_apply(image, kernels["sharpen"])), 2)
+    return out
+
+
+# --- stride ---------------------------------------------------------------------------------------
+
+def stride_windows(vectors) -> bytes:
+    """The 5x5 letter grid with the first two windows at stride 1 and at stride 2."""
+    cell, top = 44, 70
+    s = Svg(640, 400, "The 5x5 letter grid: first two windows at stride 1 and at stride 2")
+    for x0, vid in ((30, "notes/stride/letters-stride-1-windows"),
+                    (340, "notes/stride/letters-stride-2-windows")):
+        v = vectors[vid]
+        stride = v.stride[1]
+        s.text(x0 + 2.5 * cell, top - 30, f"stride {stride}", size=17, weight="bold")
+        s.grid(x0, top, 5, 5, cell, label=lambda r, c: chr(ord("A") + 5 * r + c), size=18)
+        firsts = [w for w in v.windows if w["at"][0] == 0][:2]
+        for k, (window, colour) in enumerate(zip(firsts, (BLUE, ORANGE), strict=False)):
+            i, j = window["at"]
+            inset = 3 + 4 * k
+            s.rect(x0 + j * stride * cell + inset, top + i * stride * cell + inset, 3 * cell - 2 * inset,
+                   3 * cell - 2 * inset, stroke=colour, width=3.5, rx=4)
+            s.text(x0 + 2.5 * cell, top + 5 * cell + 24 + 22 * k,
+                   f"window ({i}, {j}) covers {' '.join(window['covers'][:3])} …",
+                   size=14, fill=colour, weight="bold")
+        out = v.output_shape()[-1]
+        s.text(x0 + 2.5 * cell, top + 5 * cell + 70, f"{out}×{out} windows in all", size=13, fill=MUTED)
+    return s.render()
+
+
+# --- output size --------------------------------------------------------------------------------
+
+def output_size_grid(vectors) -> bytes:
+    """5x5 input, 3x3 kernel, stride 1: nine window positions, a 3x3 output."""
+    v = vectors["notes/output-size/5x5-f3-s1-p0"]
+    (n_in, n_out) = v.inputs["x"]["shape"][-1], v.expected["shape"][-1]
+    cell, top = 40, 60
+    s = Svg(560, 300, "A 5x5 input under a 3x3 kernel at stride 1 gives a 3x3 output")
+    s.text(30 + n_in * cell / 2, top - 26, f"input {n_in}×{n_in}", size=15, weight="bold")
+    s.grid(30, top, n_in, n_in, cell)
+    s.rect(30 + 2, top + 2, 3 * cell - 4, 3 * cell - 4, stroke=BLUE, width=3, rx=3)
+    s.rect(30 + 2 * cell + 2, top + 2 * cell + 2, 3 * cell - 4, 3 * cell - 4, stroke=ORANGE, width=3, rx=3)
+    s.line(250, top + 100, 330, top + 100, width=2, arrow=True)
+    s.text(290, top + 80, "3×3, S = 1", size=13, fill=MUTED)
+    x0 = 360
+    s.text(x0 + n_out * cell / 2, top - 26, f"output {n_out}×{n_out}", size=15, weight="bold")
+    s.grid(x0, top + cell, n_out, n_out, cell,
+           fill=lambda r, c: "#dbeafe" if (r, c) == (0, 0) else "#ffedd5" if (r, c) == (2, 2) else "#ffffff")
+    s.text(280, top + 5 * cell + 30, f"({n_in} − 3 + 2·0) / 1 + 1 = {n_out}", size=16)
+    return s.render()
+
+
+def output_size_floor(vectors) -> bytes:
+    """One row of the 6x6 input at stride 2: the third window would need a seventh column."""
+    v = vectors["notes/output-size/6x6-f3-s2-floor"]
+    n, f, stride = v.inputs["x"]["shape"][-1], v.kernel_shape[-1], v.stride[-1]
+    cell, top, x0 = 52, 70, 40
+    s = Svg(640, 250, "Stride 2 over 6 columns: a third window would need column 6, which does not exist")
+    s.grid(x0, top, 1, n, cell, label=lambda r, c: str(c), size=16)
+    s.rect(x0 + n * cell, top, cell, cell, fill=PAD_FILL, stroke=GRID, dash="4 3")
+    s.text(x0 + n * cell + cell / 2, top + cell / 2, "6?", size=16, fill=MUTED)
+    colours = (BLUE, ORANGE, RED)
+    for k in range(3):
+        start = k * stride
+        y = top + cell + 18 + 24 * k
+        fits = start + f <= n
+        s.line(x0 + start * cell + 6, y, x0 + (start + f) * cell - 6, y, stroke=colours[k], width=5,
+               dash=None if fits else "8 6")
+        s.text(x0 + (start + f) * cell + 8, y, "window " + str(k) + ("" if fits else ": dropped"),
+               size=13, anchor="start", fill=colours[k])
+    s.text(320, top - 30, f"W = {n}, F = {f}, S = {stride}:  ({n} − {f}) / {stride} + 1 = 2.5 → floor → 2",
+           size=15)
+    return s.render()
+
+
+# --- padding ------------------------------------------------------------------------------------
+
+def padding_ring(vectors) -> bytes:
+    """The 8x8 image with one ring of zeros (10x10), and the first 3x3 window reading the ring."""
+    v = vectors["notes/padding/8x8-to-10x10"]
+    padded = _plane(v.expected_values())
+    rows, cols = padded.shape
+    cell, top, x0 = 34, 56, 30
+    s = Svg(x0 * 2 + cols * cell + 220, top + rows * cell + 30, "An 8x8 image padded to 10x10")
+    s.text(x0 + cols * cell / 2, top - 24, "8×8 image + padding 1 = 10×10", size=15, weight="bold")
+    ring = {(r, c) for r in range(rows) for c in range(cols) if r in (0, rows - 1) or c in (0, cols - 1)}
+    s.grid(x0, top, rows, cols, cell, label=lambda r, c: _num(padded[r, c]),
+           fill=lambda r, c: PAD_FILL if (r, c) in ring else "#ffffff", size=12,
+           text_fill=INK)
+    s.rect(x0 + 2, top + 2, 3 * cell - 4, 3 * cell - 4, stroke=BLUE, width=3, rx=3)
+    lx = x0 + cols * cell + 24
+    s.rect(lx, top + 10, 22, 22, fill=PAD_FILL, stroke=GRID)
+    s.text(lx + 32, top + 21, "padding (zeros)", size=13, anchor="start")
+    s.rect(lx, top + 46, 22, 22, stroke=BLUE, width=3, rx=3)
+    s.text(lx + 32, top + 57, "first 3×3 window", size=13, anchor="start")
+    s.text(lx, top + 100, "it now reaches pixel 1,", size=13, anchor="start", fill=MUTED)
+    s.text(lx, top + 118, "the corner, from outside", size=13, anchor="start", fill=MUTED)
+    return s.render()
+
+
+def same_padding(vectors) -> bytes:
+    """same_upper vs same_lower on one axis: W = 5, F = 4, S = 1 needs 3 zeros; who gets the odd one."""
+    width_, kernel, stride = 5, 4, 1
+    upper = resolve_padding("same_upper", (width_,), (kernel,), (stride,), (1,))[0]
+    lower = resolve_padding("same_lower", (width_,), (kernel,), (stride,), (1,))[0]
+    cell, x0 = 44, 210
+    s = Svg(640, 230, "same_upper and same_lower on one axis")
+    s.text(320, 30, f"W = {width_}, F = {kernel}, S = {stride}: total padding {sum(upper)}", size=15,
+           weight="bold")
+    for k, (name, (before, after)) in enumerate((("same_upper", upper), ("same_lower", lower))):
+        y = 70 + 80 * k
+        s.text(x0 - 16, y + cell / 2, f"{name}  ({before}, {after})", size=14, anchor="end", weight="bold")
+        cells = ["0"] * before + [chr(ord("a") + i) for i in range(width_)] + ["0"] * after
+        for i, label in enumerate(cells):
+            pad = label == "0"
+            s.rect(x0 + i * cell, y, cell, cell, fill=PAD_FILL if pad else "#ffffff", stroke=GRID)
+            s.text(x0 + i * cell + cell / 2, y + cell / 2, label, size=16, fill=MUTED if pad else INK)
+    return s.render()
+
+
+# --- border coverage ---------------------------------------------------------------------------
+
+def coverage_maps(vectors) -> bytes:
+    """How many 3x3 windows read each pixel of a 5x5 input, without and with padding 1."""
+    cell, top = 50, 70
+    s = Svg(700, 430, "How many 3x3 windows read each pixel of a 5x5 input, without and with padding")
+    for x0, pad, vid in ((40, 0, "notes/padding/border-coverage-unpadded"),
+                         (380, 1, "notes/padding/border-coverage-padded")):
+        counts = coverage((5, 5), (3, 3), (1, 1), ((pad, pad), (pad, pad)))
+        expected = np.array(vectors[vid].expected["data"], dtype=float).reshape(5, 5)
+        if not np.array_equal(counts, expected):  # the reference and the vector must agree
+            raise ValueError(f"coverage() disagrees with vector {vid}")
+        s.text(x0 + 2.5 * cell, top - 30, f"padding {pad}", size=17, weight="bold")
+        s.grid(x0, top, 5, 5, cell, label=lambda r, c, counts=counts: str(counts[r, c]),
+               fill=lambda r, c, counts=counts: _heat(counts[r, c], 9), size=19)
+        s.text(x0 + 2.5 * cell, top + 5 * cell + 26,
+               f"corner {counts[0, 0]}, edge {counts[0, 2]}, centre {counts[2, 2]}", size=14)
+    for k, level in enumerate((1, 3, 5, 7, 9)):
+        s.rect(250 + 40 * k, top + 5 * cell + 48, 40, 18, fill=_heat(level, 9), stroke=GRID)
+        s.text(250 + 40 * k + 20, top + 5 * cell + 76, str(level), size=12, fill=MUTED)
+    return s.render()
+
+
+# --- receptive field ---------------------------------------------------------------------------
+
+def receptive_field(vectors) -> bytes:
+    """One row through three stacked 3x3 layers (7 -> 5 -> 3 -> 1) beside one 7-wide kernel."""
+    ks = [_plane(vectors[f"notes/receptive-field/stacked-{i}"].arrays()["w"]) for i in (1, 2, 3)]
+    big = _plane(vectors["notes/receptive-field/one-7x7"].arrays()["w"])
+    stacked_weights, big_weights = sum(k.size for k in ks), big.size
+    cell, x0 = 40, 40
+    s = Svg(760, 330, "Three stacked 3x3 layers see 7 input pixels per axis, like one 7x7 kernel")
+    levels = [7, 5, 3, 1]
+    ys = [250, 180, 110, 40]
+    for level, (count, y) in enumerate(zip(levels, ys, strict=True)):
+        offset = x0 + (7 - count) * cell / 2
+        for i in range(count):
+            s.rect(offset + i * cell + 4, y, cell - 8, 30, rx=4, fill=_heat(level + 1, 4), stroke=GRID)
+            if level:
+                for t in range(3):
+                    below = x0 + (7 - levels[level - 1]) * cell / 2 + (i + t) * cell + cell / 2
+                    s.line(offset + i * cell + cell / 2, y + 30, below, ys[level - 1], stroke=GRID)
+        s.text(x0 + 7 * cell + 14, y + 15, ["input", "layer 1", "layer 2", "layer 3"][level], size=13,
+               anchor="start", fill=MUTED)
+    s.text(x0 + 3.5 * cell, 305, f"3 layers × 3×3 = {stacked_weights} weights", size=15, weight="bold",
+           fill=BLUE)
+    x1 = 430
+    for i in range(7):
+        s.rect(x1 + i * cell + 4, 250, cell - 8, 30, rx=4, fill=_heat(1, 4), stroke=GRID)
+        s.line(x1 + 3.5 * cell, 70, x1 + i * cell + cell / 2, 250, stroke=GRID)
+    s.rect(x1 + 3 * cell + 4, 40, cell - 8, 30, rx=4, fill=_heat(4, 4), stroke=GRID)
+    s.text(x1 + 3.5 * cell, 305, f"one 7×7 = {big_weights} weights", size=15, weight="bold", fill=ORANGE)
+    return s.render()
+
+
+# --- dilation --------------------------------------------------------------------------------------
+
+def dilation_taps(vectors) -> bytes:
+    """A 3x3 kernel's taps at dilation 1 and 2 on a 7x7 input: span D·(F − 1) + 1."""
+    cell, top = 38, 70
+    s = Svg(680, 400, "A 3x3 kernel at dilation 1 and dilation 2")
+    for x0, d in ((40, 1), (370, 2)):
+        span = d * 2 + 1
+        s.text(x0 + 3.5 * cell, top - 30, f"dilation {d}: span {d}·(3 − 1) + 1 = {span}", size=15,
+               weight="bold")
+        s.grid(x0, top, 7, 7, cell,
+               fill=lambda r, c, span=span: "#eef2ff" if r < span and c < span else "#ffffff")
+        for m in range(3):
+            for n in range(3):
+                s.circle(x0 + (n * d + 0.5) * cell, top + (m * d + 0.5) * cell, 9, fill=BLUE)
+        s.rect(x0 + 1, top + 1, span * cell - 2, span * cell - 2, stroke=BLUE, width=2.5, dash="6 4")
+        s.text(x0 + 3.5 * cell, top + 7 * cell + 26,
+               f"output {7 - span + 1}×{7 - span + 1} on a 7×7 input (9 weights either way)", size=13,
+               fill=MUTED)
+    return s.render()
+
+
+# --- groups ----------------------------------------------------------------------------------------
+
+def groups_wiring(vectors) -> bytes:
+    """Which input channels each output channel reads for groups = 1, 2 and 4 (C = O = 4)."""
+    channels = 4
+    s = Svg(760, 300, "Channel wiring for groups 1, 2 and 4 (depthwise)")
+    colours = (BLUE, ORANGE, GREEN, RED)
+    for panel, groups in enumerate((1, 2, 4)):
+        x0 = 40 + 245 * panel
+        per_in, per_out = channels // groups, channels // groups
+        title = {1: "groups = 1 (dense)", 2: "groups = 2", 4: "groups = 4 (depthwise)"}[groups]
+        s.text(x0 + 85, 32, title, size=15, weight="bold")
+        for o in range(channels):
+            g = o // per_out
+            for c in range(g * per_in, (g + 1) * per_in):
+                s.line(x0 + 40, 80 + 48 * c, x0 + 150, 80 + 48 * o, stroke=colours[g], width=2)
+        for i in range(channels):
+            s.circle(x0 + 30, 80 + 48 * i, 13, fill="#ffffff", stroke=INK)
+            s.text(x0 + 30, 80 + 48 * i, f"x{i}", size=11)
+            s.circle(x0 + 160, 80 + 48 * i, 13, fill="#ffffff", stroke=INK)
+            s.text(x0 + 160, 80 + 48 * i, f"y{i}", size=11)
+        s.text(x0 + 95, 275, f"w: ({channels}, {channels // groups}, kh, kw)", size=13, fill=MUTED)
+    return s.render()
+
+
+FIGURES: dict[str, Callable] = {
+    "convolution-window.svg": convolution_window,
+    "stride-windows.svg": stride_windows,
+    "output-size-grid.svg": output_size_grid,
+    "output-size-floor.svg": output_size_floor,
+    "padding-ring.svg": padding_ring,
+    "same-padding.svg": same_padding,
+    "coverage.svg": coverage_maps,
+    "receptive-field.svg": receptive_field,
+    "dilation.svg": dilation_taps,
+    "groups.svg": groups_wiring,
+}
+
+
+def build_figures(vectors) -> dict[str, bytes]:
+    """Every figure, keyed by its path under figures/."""
+    out = {name: draw(vectors) for name, draw in FIGURES.items()}
+    out.update(kernel_photos(vectors))
+    return out
