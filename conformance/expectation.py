@@ -50,5 +50,6 @@ def expectation(vector: Vector, arrays: dict[str, np.ndarray] | None = None) -> 
 
 
 def output_dtype(vector: Vector) -> np.dtype:
-    """The dtype a backend's output must have (the inputs' dtype; int32/int64 for integers)."""
-    return _output_dtype(vector.dtype)
+    """The dtype a backend's output must have: the inputs' for floats and for padding (which only
+    moves values); int32/int64 for integer convolutions."""
+    return vector.input_dtype("x") if vector.op == "pad" else _output_dtype(vector.dtype)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import importlib.util
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,18 @@ ENTRY_POINT_GROUP = "convspec.backends"
 BUILTIN = {
     "numpy": "convspec.conformance.backends.numpy:backend",
     "reference": "convspec.conformance.backends.reference:backend",
+    "torch": "convspec.conformance.backends.torch:backend",
+    "onnxruntime": "convspec.conformance.backends.onnxruntime:backend",
+    "jax": "convspec.conformance.backends.jax:backend",
+    "tensorflow": "convspec.conformance.backends.tensorflow:backend",
+}
+# Built-in adapters of frameworks convspec does not depend on: the modules each one imports, and
+# the extra of convspec that installs them. The core never imports these frameworks.
+FRAMEWORKS = {
+    "torch": (("torch",), "torch"),
+    "onnxruntime": (("onnxruntime", "onnx"), "onnxruntime"),
+    "jax": (("jax", "jaxlib"), "jax"),
+    "tensorflow": (("tensorflow",), "tensorflow"),
 }
 
 
@@ -44,6 +57,9 @@ class Backend:
     groups: bool = True
     dilation: bool = True
     extra: dict = field(default_factory=dict)
+    # Refusals the flags above cannot express, such as a dtype a framework has only in some ranks:
+    # a function of the vector that returns why the backend cannot run it, or None.
+    limits: Callable[[Vector], str | None] | None = None
 
     def unsupported(self, vector: Vector) -> str | None:
         """Why this backend cannot run ``vector``, or None when it can."""
@@ -58,6 +74,8 @@ class Backend:
         if vector.op == "pad" and self.pad is None and not self.groups and \
                 vector.inputs["x"]["shape"][1] > 1:
             return f"pad needs groups to run through {self.name}'s conv"
+        if self.limits is not None:
+            return self.limits(vector)
         return None
 
     def run(self, vector: Vector, arrays: dict[str, np.ndarray]) -> object:
@@ -115,6 +133,13 @@ def installed() -> dict[str, str]:
 def resolve(name: str) -> Backend:
     """The backend a command-line name means: a short name or ``package.module:callable``."""
     target = installed().get(name, name)
+    if name in FRAMEWORKS and target == BUILTIN[name]:
+        modules, extra = FRAMEWORKS[name]
+        missing = [m for m in modules if importlib.util.find_spec(m) is None]
+        if missing:
+            verb = "is" if len(missing) == 1 else "are"
+            raise BackendNotFound(f"{' and '.join(missing)} {verb} not installed: "
+                                  f"pip install 'convspec[{extra}]'")
     obj = _load_target(target, name)
     if isinstance(obj, Backend):
         return obj

@@ -1,0 +1,77 @@
+"""JAX: ``jax.lax.conv_general_dilated`` (``pip install 'convspec[jax]'``).
+
+The adapter translates the canonical call and nothing more:
+
+- Layout: dimension numbers ("NCH", "OIH", "NCH") in 1-D, ("NCHW", "OIHW", "NCHW") in 2-D and
+  ("NCDHW", "OIDHW", "NCDHW") in 3-D: the spec's channels-first layout, so nothing is transposed.
+- Attributes: ``window_strides`` = stride, ``padding`` = the (low, high) pairs as given,
+  ``rhs_dilation`` = dilation (the kernel's; ``lhs_dilation`` is the transposed convolution's
+  input dilation and stays 1), ``feature_group_count`` = groups.
+- Bias: ``lax.conv_general_dilated`` has none; it is added to the result, ``conv + b`` in the
+  result's dtype, as Flax's ``nn.Conv`` does, ``b`` broadcast along the channel axis by
+  ``lax.broadcast_in_dim``.
+- dtypes: float64 (importing this module enables ``jax_enable_x64``, JAX's switch for 64-bit
+  types, for the whole process), float32, float16 and bfloat16 in their own dtype with JAX's default
+  precision. Integer vectors ask for the spec's output type with ``preferred_element_type``:
+  int8 and uint8 accumulate into int32, int32 into int64.
+- Device: ``backend`` runs on the CPU; ``make_backend("gpu")`` on a GPU when JAX has one (on the
+  command line: ``--backend convspec.conformance.backends.jax:gpu``).
+"""
+
+from __future__ import annotations
+
+import jax
+
+jax.config.update("jax_enable_x64", True)  # float64 would silently become float32 without it
+
+import jax.numpy as jnp  # noqa: E402  (after the x64 switch, which must come first)
+import jaxlib  # noqa: E402
+import numpy as np  # noqa: E402
+from jax import lax  # noqa: E402
+
+from . import Backend, BackendNotFound  # noqa: E402
+
+LAYOUTS = {1: ("NCH", "OIH", "NCH"), 2: ("NCHW", "OIHW", "NCHW"), 3: ("NCDHW", "OIDHW", "NCDHW")}
+# Integer inputs accumulate into the spec's output type.
+PREFERRED = {np.dtype(np.int8): jnp.int32, np.dtype(np.uint8): jnp.int32, np.dtype(np.int32): jnp.int64}
+
+
+def make_backend(device: str = "cpu") -> Backend:
+    """The JAX backend on the first device of platform ``device`` ("cpu", "gpu", "tpu")."""
+    try:
+        dev = jax.devices(device)[0]
+    except RuntimeError as exc:
+        raise BackendNotFound(f"jax {jax.__version__} has no {device} device: {exc}") from None
+
+    def conv(x, w, b=None, *, stride, padding, dilation, groups):
+        x, w = np.asarray(x), np.asarray(w)
+        rank = x.ndim - 2
+        if rank not in LAYOUTS:
+            raise ValueError(f"no dimension numbers for an input of {x.ndim} dims")
+        out = lax.conv_general_dilated(
+            jax.device_put(x, dev), jax.device_put(w, dev),
+            window_strides=tuple(int(s) for s in stride),
+            padding=[(int(lo), int(hi)) for lo, hi in padding],
+            rhs_dilation=tuple(int(d) for d in dilation),
+            dimension_numbers=LAYOUTS[rank], feature_group_count=int(groups),
+            preferred_element_type=PREFERRED.get(x.dtype))
+        if b is not None:  # b along the channel axis (JAX itself refuses a b not of shape (O,))
+            out = out + lax.broadcast_in_dim(jax.device_put(np.asarray(b), dev), out.shape, (1,))
+        return np.asarray(out)
+
+    name = "jax" if device == "cpu" else f"jax-{device}"
+    return Backend(
+        name=name, conv=conv, version=jax.__version__,
+        description=f"jax.lax.conv_general_dilated on {dev.platform} (jaxlib {jaxlib.__version__})",
+        dtypes=frozenset({"float64", "float32", "float16", "bfloat16", "int8", "uint8", "int32"}),
+        ranks=frozenset({1, 2, 3}), groups=True, dilation=True, extra={"device": str(dev)})
+
+
+backend = make_backend("cpu")
+
+
+def __getattr__(name: str) -> Backend:
+    """``jax:gpu`` on the command line: the backend on the first GPU."""
+    if name == "gpu":
+        return make_backend("gpu")
+    raise AttributeError(name)

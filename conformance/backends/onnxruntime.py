@@ -1,0 +1,109 @@
+"""ONNX Runtime: one ONNX ``Conv`` node per call (``pip install 'convspec[onnxruntime]'``).
+
+The adapter builds, for each call signature (shapes, dtype, attributes), a model of a single node
+with ``x``, ``w`` (and ``b``) as graph inputs, caches its ``InferenceSession`` and runs it on the
+``CPUExecutionProvider`` with ONNX Runtime's default session options but one that changes no
+arithmetic (idle threads do not spin). It translates the canonical call and nothing more:
+
+- Layout: ONNX is channels-first like the spec, ``W`` of shape (M, C/group, k1, k2, ...).
+- Attributes: ``strides``, ``dilations``, ``group`` as given; ``pads`` lists all begins, then all
+  ends: [x1_begin, x2_begin, ..., x1_end, x2_end]; ``auto_pad`` is left at NOTSET.
+- dtypes: float32 and float16 through ``Conv``. int8 and uint8 through ``ConvInteger`` (zero
+  points omitted, i.e. 0), whose output is int32 as the spec's; ``ConvInteger`` has no bias input,
+  so a bias is added by an ``Add`` node after it (``Unsqueeze``d to (M, 1, ...) to broadcast over
+  the channel axis). Declared unsupported, because ONNX Runtime refuses them: float64 (its CPU
+  provider has no double ``Conv`` kernel: "NOT_IMPLEMENTED : Could not find an implementation for
+  Conv(11)"), bfloat16 (``Conv`` admits bfloat16 only from opset 22, and there the CPU provider
+  has no kernel for it either: "Could not find an implementation for Conv(22)") and int32 (no ONNX
+  convolution takes int32 inputs: "Type 'tensor(int32)' of input parameter (x) of operator (Conv)
+  ... is invalid").
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper
+
+from . import Backend
+
+OPSET = 17  # Conv-11 and ConvInteger-10 are current at every opset from 11 to 21
+IR_VERSION = 8  # read by every ONNX Runtime since 1.10
+# Every dtype a vector may have. float64, bfloat16 and int32 are declared unsupported below, yet
+# the adapter still builds their models, so that the tests can check ONNX Runtime refuses them.
+ELEMENT = {"float64": TensorProto.DOUBLE, "float32": TensorProto.FLOAT, "float16": TensorProto.FLOAT16,
+           "bfloat16": TensorProto.BFLOAT16, "int8": TensorProto.INT8, "uint8": TensorProto.UINT8,
+           "int32": TensorProto.INT32}
+PROVIDERS = ("CPUExecutionProvider",)
+
+
+def build_model(x_shape: tuple[int, ...], w_shape: tuple[int, ...], b_shape: tuple[int, ...] | None,
+                dtype: str, strides: tuple[int, ...], pads: tuple[int, ...],
+                dilations: tuple[int, ...], group: int) -> onnx.ModelProto:
+    """A model of one Conv (float) or ConvInteger (+ Add for a bias) node for this signature."""
+    integer = dtype in ("int8", "uint8")
+    attrs = {"strides": list(strides), "pads": list(pads), "dilations": list(dilations), "group": group}
+    inputs = [helper.make_tensor_value_info("x", ELEMENT[dtype], list(x_shape)),
+              helper.make_tensor_value_info("w", ELEMENT[dtype], list(w_shape))]
+    out_type = TensorProto.INT32 if integer else ELEMENT[dtype]
+    initializers = []
+    if not integer:
+        names = ["x", "w"]
+        if b_shape is not None:
+            inputs.append(helper.make_tensor_value_info("b", ELEMENT[dtype], list(b_shape)))
+            names.append("b")
+        nodes = [helper.make_node("Conv", names, ["y"], **attrs)]
+    elif b_shape is None:
+        nodes = [helper.make_node("ConvInteger", ["x", "w"], ["y"], **attrs)]
+    else:
+        inputs.append(helper.make_tensor_value_info("b", TensorProto.INT32, list(b_shape)))
+        rank = len(x_shape) - 2
+        initializers.append(helper.make_tensor("axes", TensorProto.INT64, [rank],
+                                               list(range(1, rank + 1))))
+        nodes = [helper.make_node("ConvInteger", ["x", "w"], ["conv"], **attrs),
+                 helper.make_node("Unsqueeze", ["b", "axes"], ["b_channels"]),
+                 helper.make_node("Add", ["conv", "b_channels"], ["y"])]
+    graph = helper.make_graph(nodes, "convspec", inputs,
+                              [helper.make_tensor_value_info("y", out_type, None)],
+                              initializer=initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                              producer_name="convspec")
+    model.ir_version = IR_VERSION
+    return model
+
+
+@functools.lru_cache(maxsize=32)  # each session keeps its own thread pool
+def session(*signature) -> ort.InferenceSession:
+    """The cached session of one call signature (the arguments of ``build_model``)."""
+    options = ort.SessionOptions()
+    # fatal messages only: a node that fails raises, and the runner reports it with the message
+    options.log_severity_level = 4
+    # Idle intra-op threads would spin after each run, competing with the runner's reference on the
+    # same cores (the corpus took 18 s instead of 2 s on 2 busy cores); a scheduling option only.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(build_model(*signature).SerializeToString(), options,
+                                providers=list(PROVIDERS))
+
+
+def conv(x, w, b=None, *, stride, padding, dilation, groups):
+    """Convolution by the backend protocol, through a one-node ONNX model."""
+    x, w = np.asarray(x), np.asarray(w)
+    dtype = x.dtype.name
+    pads = tuple(int(p0) for p0, _ in padding) + tuple(int(p1) for _, p1 in padding)
+    feeds = {"x": x, "w": w}
+    if b is not None:
+        feeds["b"] = np.asarray(b)
+    signature = (x.shape, w.shape, None if b is None else feeds["b"].shape, dtype,
+                 tuple(int(s) for s in stride), pads, tuple(int(d) for d in dilation), int(groups))
+    return session(*signature).run(None, feeds)[0]
+
+
+backend = Backend(
+    name="onnxruntime", conv=conv, version=ort.__version__,
+    description=f"ONNX Runtime, one Conv/ConvInteger node (opset {OPSET}, onnx {onnx.__version__}), "
+                f"CPUExecutionProvider",
+    dtypes=frozenset({"float32", "float16", "int8", "uint8"}), ranks=frozenset({1, 2, 3}),
+    groups=True, dilation=True)

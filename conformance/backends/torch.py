@@ -1,0 +1,112 @@
+"""PyTorch: ``torch.nn.functional.conv1d`` / ``conv2d`` / ``conv3d`` (``pip install 'convspec[torch]'``).
+
+The adapter translates the canonical call and nothing more:
+
+- Layout: PyTorch is channels-first like the spec, (N, C, *spatial) and (O, C/groups, *kernel).
+- Padding: PyTorch's ``padding`` is symmetric per axis. The symmetric part of each (before, after)
+  pair, min(before, after), is passed natively; the rest (never negative) goes through
+  ``F.pad``, whose pairs run from the LAST axis backwards. A negative padding thus reaches the
+  convolution itself (``F.pad`` would read it as cropping).
+- dtypes: float64, float32, float16 and bfloat16 run in their own dtype, as PyTorch computes them.
+  NumPy has no bfloat16, so bfloat16 crosses as float32 (exact both ways) and returns as
+  ml_dtypes' bfloat16. PyTorch's convolutions return their input dtype, so an integer vector,
+  whose spec output is the wider accumulator type, is computed in that type: int8 and uint8
+  inputs widened to int32, int32 inputs to int64 (exact; the bias is already in that type).
+  PyTorch's CPU convolution has no dilated int32 kernel ("slow_conv_dilated<>" not implemented
+  for 'Int'), so dilated int8 / uint8 vectors are declared unsupported there.
+- Device: ``backend`` runs on the CPU; ``make_backend("cuda")`` on a GPU when PyTorch sees one
+  (on the command line: ``--backend convspec.conformance.backends.torch:cuda``). PyTorch's own
+  defaults are kept: on Ampere and newer GPUs cuDNN convolutions use TF32 for float32, which
+  ``--profile tf32`` judges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import ml_dtypes
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import Backend, BackendNotFound
+
+CONVS = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+# The dtype an integer vector is computed in: its spec output type (see convspec's dtypes).
+WIDEN = {np.dtype(np.int8): torch.int32, np.dtype(np.uint8): torch.int32,
+         np.dtype(np.int32): torch.int64}
+BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
+
+
+def to_torch(a: np.ndarray, device: torch.device, widen: bool = True) -> torch.Tensor:
+    """A NumPy array as a tensor of the dtype the convolution runs in (an integer bias is already
+    in that type: ``widen=False``)."""
+    a = np.asarray(a)
+    if a.dtype == BFLOAT16:
+        return torch.from_numpy(a.astype(np.float32)).to(device=device, dtype=torch.bfloat16)
+    t = torch.from_numpy(np.ascontiguousarray(a)).to(device)
+    return t.to(WIDEN[a.dtype]) if widen and a.dtype in WIDEN else t
+
+
+def to_numpy(t: torch.Tensor) -> np.ndarray:
+    t = t.detach().cpu()
+    if t.dtype == torch.bfloat16:
+        return t.float().numpy().astype(BFLOAT16)
+    return t.numpy()
+
+
+def split_padding(padding: Sequence[Sequence[int]]) -> tuple[tuple[int, ...], list[int]]:
+    """(PyTorch's symmetric ``padding``, ``F.pad``'s pad list for the rest, last axis first)."""
+    native = tuple(min(int(p0), int(p1)) for p0, p1 in padding)
+    rest = []
+    for (p0, p1), m in zip(reversed(padding), reversed(native), strict=True):
+        rest += [int(p0) - m, int(p1) - m]
+    return native, rest
+
+
+def make_backend(device: str = "cpu") -> Backend:
+    """The PyTorch backend on ``device`` ("cpu", "cuda", "cuda:1", ...)."""
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise BackendNotFound(f"torch {torch.__version__} sees no CUDA device")
+
+    def conv(x, w, b=None, *, stride, padding, dilation, groups):
+        x = np.asarray(x)
+        rank = x.ndim - 2
+        if rank not in CONVS:
+            raise ValueError(f"PyTorch has conv1d/2d/3d; got an input of {x.ndim} dims")
+        native, rest = split_padding(padding)
+        with torch.inference_mode():
+            xt = to_torch(x, dev)
+            if any(rest):
+                xt = F.pad(xt, rest)
+            out = CONVS[rank](xt, to_torch(w, dev), None if b is None else to_torch(b, dev, widen=False),
+                              stride=tuple(stride), padding=native, dilation=tuple(dilation),
+                              groups=groups)
+        return to_numpy(out)
+
+    def limits(vector) -> str | None:
+        """Measured on the CPU only; on other devices PyTorch's own refusals report ``error``."""
+        if (dev.type == "cpu" and vector.op == "conv" and vector.dtype in ("int8", "uint8")
+                and set(vector.dilation) != {1}):
+            return ("dilated int8/uint8 convolution: torch's CPU int32 convolution refuses dilation "
+                    "(\"slow_conv_dilated<>\" not implemented for 'Int')")
+        return None
+
+    name = "torch" if dev.type == "cpu" else f"torch-{device}"
+    return Backend(
+        name=name, conv=conv, version=torch.__version__,
+        description=f"torch.nn.functional.conv1d/2d/3d on {device}",
+        dtypes=frozenset({"float64", "float32", "float16", "bfloat16", "int8", "uint8", "int32"}),
+        ranks=frozenset({1, 2, 3}), groups=True, dilation=True, limits=limits,
+        extra={"device": str(dev)})
+
+
+backend = make_backend("cpu")
+
+
+def __getattr__(name: str) -> Backend:
+    """``torch:cuda`` on the command line: the backend on the first CUDA device."""
+    if name == "cuda":
+        return make_backend("cuda")
+    raise AttributeError(name)

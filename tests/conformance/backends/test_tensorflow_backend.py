@@ -1,0 +1,50 @@
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+
+from convspec.conformance import Outcome, resolve, run_vector  # noqa: E402
+from convspec.conformance.backends.tensorflow import backend  # noqa: E402
+
+ATTRS = {"stride": (1, 1), "padding": ((0, 0), (0, 0)), "dilation": (1, 1)}
+
+
+def test_the_short_name_is_this_backend():
+    assert resolve("tensorflow") is backend
+    assert backend.version == tf.__version__
+
+
+def test_the_corpus_passes_but_for_the_listed_failures(corpus, corpus_problems):
+    assert corpus_problems(backend, corpus) == []
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_translates_padding_stride_dilation_groups_and_bias(check_translation, translation_case, dtype):
+    if translation_case["strided_and_dilated"]:
+        pytest.skip("tf.nn.convolution refuses stride > 1 with dilation > 1 (checked below)")
+    check_translation(backend, translation_case, dtype)
+
+
+def test_groups_tensorflow_would_infer_differently_are_refused_by_the_adapter():
+    x, w = np.ones((1, 4, 2, 2), np.float32), np.ones((2, 4, 1, 1), np.float32)
+    with pytest.raises(ValueError, match="cannot express groups=2"):
+        backend.conv(x, w, groups=2, **ATTRS)  # TensorFlow would run it as groups=1
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8"])
+def test_8_bit_integers_run_in_int32(make_vector, dtype):
+    vector = make_vector(dtype, (1, 2, 5, 5), (2, 1, 2, 2), stride=[2, 1], groups=2,
+                         padding=[[1, 0], [0, 2]])
+    assert run_vector(vector, backend).outcome is Outcome.PASS
+
+
+@pytest.mark.parametrize(("dtype", "x_shape", "w_shape", "attributes", "why"), [
+    ("int32", (1, 1, 4, 4), (1, 1, 2, 2), {}, "int32"),
+    ("int8", (1, 1, 3, 3, 3), (1, 1, 2, 2, 2), {}, "integer 3-D"),
+    ("float32", (1, 2, 3, 3, 3), (2, 1, 2, 2, 2), {"groups": 2}, "grouped 3-D"),
+    ("float32", (1, 1, 7, 7), (1, 1, 2, 2), {"stride": 2, "dilation": 2}, "stride > 1 with dilation"),
+    ("float32", (1, 1, 7), (1, 1, 2), {"stride": 2, "dilation": 2}, "stride > 1 with dilation"),
+])
+def test_what_tensorflow_refuses_is_unsupported(make_vector, check_refusal, dtype, x_shape, w_shape,
+                                               attributes, why):
+    assert why in check_refusal(backend, make_vector(dtype, x_shape, w_shape, **attributes))

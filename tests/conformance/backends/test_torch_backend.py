@@ -1,0 +1,52 @@
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from convspec.conformance import Outcome, resolve, run_vector  # noqa: E402
+from convspec.conformance.backends import BackendNotFound  # noqa: E402
+from convspec.conformance.backends.torch import backend, make_backend, split_padding  # noqa: E402
+
+
+def test_the_short_name_is_this_backend():
+    assert resolve("torch") is backend
+    assert backend.version == torch.__version__
+
+
+def test_the_corpus_passes_but_for_the_listed_failures(corpus, corpus_problems):
+    assert corpus_problems(backend, corpus) == []
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_translates_padding_stride_dilation_groups_and_bias(check_translation, translation_case, dtype):
+    check_translation(backend, translation_case, dtype)
+
+
+def test_asymmetric_padding_goes_native_then_f_pad_last_axis_first():
+    # (H before, after), (W before, after) = (0, 2), (3, 1): symmetric parts (0, 1) to conv2d;
+    # the rest to F.pad as (W before, W after, H before, H after).
+    assert split_padding(((0, 2), (3, 1))) == ((0, 1), [2, 0, 0, 2])
+    assert split_padding(((1, 1),)) == ((1,), [0, 0])
+    # a negative side reaches the convolution, which refuses it, instead of F.pad's cropping
+    assert split_padding(((0, -1),)) == ((-1,), [1, 0])
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8"])
+def test_dilated_8_bit_integers_are_unsupported_because_torch_refuses_them(
+        make_vector, check_refusal, dtype):
+    why = check_refusal(backend, make_vector(dtype, (1, 1, 5, 5), (1, 1, 2, 2), dilation=2))
+    assert "slow_conv_dilated" in why
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int32"])
+def test_integers_run_exactly_in_the_spec_output_type(make_vector, dtype):
+    vector = make_vector(dtype, (1, 2, 4, 4), (2, 1, 2, 2), stride=[2, 1], groups=2)
+    assert run_vector(vector, backend).outcome is Outcome.PASS
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device is present")
+def test_cuda_without_a_device_is_not_found():
+    with pytest.raises(BackendNotFound, match="no CUDA device"):
+        make_backend("cuda")
+    with pytest.raises(BackendNotFound, match="no CUDA device"):
+        resolve("convspec.conformance.backends.torch:cuda")
