@@ -77,13 +77,13 @@ def _mistake_param(mistake: str):
 @pytest.mark.parametrize("mistake", [_mistake_param(m) for m in MISTAKES])
 def test_corpus_catches_the_mistake_in_every_vector_that_claims_it(mistake, corpus, faulty_on_path):
     backend = Backend(name=mistake, conv=faulty().ALL[mistake])
-    results = {v.id: run_vector(v, backend) for v in corpus}
+    claiming = [v for v in corpus if mistake in v.catches]
+    assert claiming, f"no vector of the corpus claims to catch {mistake}"
+    results = {v.id: run_vector(v, backend) for v in claiming}
     offenders = [f"{v.id}: {results[v.id].outcome} ({results[v.id].reason or 'no difference'})"
-                 for v in corpus if mistake in v.catches and results[v.id].outcome is not Outcome.FAIL]
+                 for v in claiming if results[v.id].outcome is not Outcome.FAIL]
     assert not offenders, (f"{len(offenders)} vector(s) claim to catch {mistake} but do not fail it:\n"
                            + "\n".join(offenders))
-    assert any(r.outcome is Outcome.FAIL for r in results.values()), \
-        f"no vector of the corpus fails {mistake}"
 
 
 def test_kernel_flip_message_shows_got_60_expected_minus_60(corpus_by_id, faulty_on_path):
