@@ -66,9 +66,12 @@ def conv_exact(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, str
             here = (n, o, *pos_out)
             for c, tap in itertools.product(range(group_channels), itertools.product(*map(range, kernel))):
                 idx = [pos_out[a] * stride[a] + tap[a] * dilation[a] - padding[a][0] for a in range(rank)]
+                wv = wf[(o, c, *tap)]
                 if not all(0 <= i < x.shape[2 + a] for a, i in enumerate(idx)):
+                    # padding is zeros that are multiplied like any input: 0 * inf is NaN
+                    nan[here] |= not math.isfinite(wv)
                     continue
-                xv, wv = xf[(n, first + c, *idx)], wf[(o, c, *tap)]
+                xv = xf[(n, first + c, *idx)]
                 if math.isfinite(xv) and math.isfinite(wv):
                     acc += xi[(n, first + c, *idx)] * wi[(o, c, *tap)]
                     continue

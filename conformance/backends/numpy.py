@@ -1,7 +1,7 @@
 """The default backend: a direct loop over kernel taps in NumPy, written from the notes' formula.
 
 S(i, j) = sum_m sum_n I(i*S + m*D, j*S + n*D) * K(m, n), summed over each group's input channels.
-It shares no code with the SciPy reference, so running it checks the reference too.
+It shares no code with the reference (im2col + BLAS), so running it checks the reference too.
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
-"""The SciPy reference as a backend (useful to check vectors; it judges itself only in float64)."""
+"""The reference as a backend (useful to check vectors; it judges itself only in float64)."""
 
 from __future__ import annotations
 
 import numpy as np
-import scipy
 
 from convspec import reference
 
@@ -22,5 +21,5 @@ def pad(x, padding):
     return reference.pad(x, padding)
 
 
-backend = Backend(name="reference", version=scipy.__version__, conv=conv, pad=pad,
-                  description="the SciPy reference in float64, rounded to the vector's dtype")
+backend = Backend(name="reference", version=np.__version__, conv=conv, pad=pad,
+                  description="the reference (im2col + BLAS in float64), rounded to the output dtype")

@@ -582,7 +582,7 @@ def matrix_page() -> str:
              "The whole corpus run against the built-in backends under the `strict` profile, at the "
              "time this site was built: for each topic file, how many vectors passed of how many ran. "
              "`numpy` is a direct loop over the kernel taps written from the formula; `reference` is "
-             "the SciPy reference itself. Reproduce a column with `convspec run --backend NAME`.", "",
+             "the reference itself. Reproduce a column with `convspec run --backend NAME`.", "",
              "| topic | vectors | " + " | ".join(f"`{n}`" for n in names) + " |",
              "|---|---:|" + "---:|" * len(names)]
     for topic in sorted(State.by_topic):

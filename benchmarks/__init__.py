@@ -1,0 +1,1 @@
+"""convspec's benchmarks (``python -m benchmarks``); see README.md beside this file."""

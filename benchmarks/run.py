@@ -1,0 +1,554 @@
+"""convspec's performance benchmarks: each figure beside its target, measured side by side in one run.
+
+    python -m benchmarks            (from the repository root)
+    python benchmarks/run.py        (the same)
+    python benchmarks/run.py --large          also the 10**8-element output (a few minutes)
+    python benchmarks/run.py --only speed,memory
+
+Exits 1 when a measured target is missed, 0 otherwise. A figure that cannot be measured here (torch
+not installed) is printed as "skipped" and does not fail the run. No pytest; torch is optional.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import importlib
+import importlib.util
+import io
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SECTIONS = ("speed", "memory", "startup", "corpus")
+FRAMEWORK_MODULES = ("torch", "tensorflow", "jax", "jaxlib", "onnxruntime", "onnx")
+
+SPEED_RATIO = 3.0  # reference time / torch time, float64 on the CPU
+MEMORY_RATIO = 3.0  # reference peak / (output + inputs)
+STARTUP_SECONDS = 0.5  # `convspec --help`
+CORPUS_SECONDS = 20.0  # `convspec run --backend numpy`, the whole built-in corpus
+OVERHEAD_FRACTION = 0.10  # runner time outside backend and reference / total
+LARGE_ELEMENTS = 10**8
+THREADS_VARIABLE = "CONVSPEC_BENCHMARK_THREADS"
+
+
+@dataclass(frozen=True)
+class Shape:
+    name: str
+    x: tuple[int, ...]
+    w: tuple[int, ...]
+    stride: int = 1
+    pad: int = 0
+    groups: int = 1
+
+    @property
+    def rank(self) -> int:
+        return len(self.x) - 2
+
+    def attrs(self) -> dict:
+        r = self.rank
+        return {"stride": (self.stride,) * r, "padding": ((self.pad, self.pad),) * r,
+                "dilation": (1,) * r, "groups": self.groups}
+
+    def describe(self) -> str:
+        spatial = "x".join(map(str, self.x[2:]))
+        kernel = "x".join(map(str, self.w[2:]))
+        extra = f" s{self.stride}" if self.stride != 1 else ""
+        extra += f" pad {self.pad}" if self.pad else ""
+        extra += f" groups {self.groups}" if self.groups != 1 else ""
+        return f"N={self.x[0]} {self.x[1]}->{self.w[0]} {spatial} k{kernel}{extra}"
+
+
+SHAPES = (
+    Shape("resnet-3x3-64", (1, 64, 56, 56), (64, 64, 3, 3), pad=1),
+    Shape("resnet-3x3-128", (1, 128, 28, 28), (128, 128, 3, 3), pad=1),
+    Shape("resnet-3x3-256", (1, 256, 14, 14), (256, 256, 3, 3), pad=1),
+    Shape("resnet-1x1-256-64", (1, 256, 56, 56), (64, 256, 1, 1)),
+    Shape("resnet-3x3-s2", (1, 64, 56, 56), (128, 64, 3, 3), stride=2, pad=1),
+    Shape("resnet-1x1-s2", (1, 64, 56, 56), (128, 64, 1, 1), stride=2),
+    Shape("resnet-stem-7x7-s2", (1, 3, 224, 224), (64, 3, 7, 7), stride=2, pad=3),
+    Shape("depthwise-3x3", (1, 32, 112, 112), (32, 1, 3, 3), pad=1, groups=32),
+    Shape("1d-k5", (8, 64, 1024), (64, 64, 5)),
+    Shape("3d-k3", (1, 16, 16, 32, 32), (32, 16, 3, 3, 3), pad=1),
+)
+
+
+@dataclass
+class Report:
+    """Every line printed, and whether each measured target was met."""
+
+    missed: list[str] = field(default_factory=list)
+    met: int = 0
+
+    def section(self, title: str) -> None:
+        print(f"\n== {title}", flush=True)
+
+    def info(self, text: str) -> None:
+        print(f"   {text}", flush=True)
+
+    def figure(self, name: str, value: str, target: str, ok: bool | None) -> None:
+        """One measured figure; ok None: not measured (does not fail the run)."""
+        verdict = {True: "ok", False: "MISSED", None: "skipped"}[ok]
+        print(f"   {name:<44} {value:<34} target {target:<14} {verdict}", flush=True)
+        if ok is True:
+            self.met += 1
+        elif ok is False:
+            self.missed.append(name)
+
+
+# --- machine ----------------------------------------------------------------------------------------
+
+def blas_core() -> str:
+    """NumPy's BLAS and the kernel OpenBLAS chose for this CPU, read from the loaded library."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as maps:
+            libs = sorted({line.split()[-1] for line in maps if "blas" in line.lower() and "/" in line})
+    except OSError:
+        return "unknown"
+    for path in libs:
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix in ("scipy_openblas", "openblas"):
+            for suffix in ("64_", ""):
+                fn = getattr(lib, f"{prefix}_get_corename{suffix}", None)
+                if fn is not None:
+                    fn.restype = ctypes.c_char_p
+                    return f"OpenBLAS, {fn().decode()} kernels ({os.path.basename(path)})"
+    return ", ".join(os.path.basename(p) for p in libs) or "unknown"
+
+
+def machine(report: Report) -> None:
+    import scipy
+
+    report.section("machine")
+    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    report.info(f"cores: {os.cpu_count()} (usable by this process: {affinity})")
+    report.info(f"load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())} "
+                "(other processes' load makes timings noisy; ratios are taken side by side)")
+    report.info(f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
+                f"{platform.machine()}")
+    report.info(f"numpy BLAS: {blas_core()}")
+    env = ", ".join(f"{k}={os.environ[k]!r}" if k in os.environ else f"{k} unset"
+                    for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
+                              "OMP_NUM_THREADS", "MKL_NUM_THREADS"))
+    report.info(f"environment: {env}")
+
+
+# --- reference speed ----------------------------------------------------------------------------
+
+def best_times(functions: list[Callable[[], object]], repeat: int) -> list[list[float]]:
+    """Run the functions in turn ``repeat`` times (after one warm-up each): their times, side by side."""
+    for f in functions:
+        f()
+    times: list[list[float]] = [[] for _ in functions]
+    for _ in range(repeat):
+        for i, f in enumerate(functions):
+            start = time.perf_counter()
+            f()
+            times[i].append(time.perf_counter() - start)
+    return times
+
+
+def inputs_for(shape: Shape) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(sum(shape.x) + sum(shape.w))
+    return rng.standard_normal(shape.x), rng.standard_normal(shape.w)
+
+
+def speed(report: Report, repeat: int) -> None:
+    from convspec.reference import conv
+
+    report.section(f"reference speed: float64, best of {repeat} runs, interleaved with torch's CPU conv")
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ImportError:
+        report.info("torch is not installed (pip install torch==2.13.0 takes the CPU wheel on this "
+                    "machine): ratios not measured")
+        for shape in SHAPES:
+            report.figure(f"{shape.name} ref/torch", "not measured", f"<= {SPEED_RATIO:g}x", None)
+        return
+    if os.environ.get(THREADS_VARIABLE):
+        torch.set_num_threads(int(os.environ[THREADS_VARIABLE]))
+    report.info(f"torch {torch.__version__}, {torch.get_num_threads()} threads; "
+                f"numpy BLAS {blas_core()}")
+    convs = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+    for shape in SHAPES:
+        x, w = inputs_for(shape)
+        tx, tw = torch.from_numpy(x), torch.from_numpy(w)
+        attrs = shape.attrs()
+
+        def run_torch(tx=tx, tw=tw, shape=shape):
+            return convs[shape.rank](tx, tw, stride=shape.stride, padding=shape.pad, groups=shape.groups)
+
+        def run_reference(x=x, w=w, attrs=attrs):
+            return conv(x, w, **attrs)
+
+        got, want = run_reference(), run_torch().numpy()
+        scale = float(np.max(np.abs(want))) or 1.0
+        agree = got.shape == want.shape and float(np.max(np.abs(got - want))) <= 1e-12 * scale
+        t_torch, t_ref = best_times([run_torch, run_reference], repeat)
+        ratio = min(t_ref) / min(t_torch)
+        report.info(f"{shape.name}: {shape.describe()}; torch {min(t_torch) * 1e3:.2f} ms "
+                    f"(median {statistics.median(t_torch) * 1e3:.2f}), reference {min(t_ref) * 1e3:.2f} ms "
+                    f"(median {statistics.median(t_ref) * 1e3:.2f})"
+                    + ("" if agree else "; RESULTS DIFFER FROM TORCH"))
+        report.figure(f"{shape.name} ref/torch", f"{ratio:.2f}x", f"<= {SPEED_RATIO:g}x",
+                      ratio <= SPEED_RATIO and agree)
+
+
+# --- reference memory ----------------------------------------------------------------------------
+
+def traced_peak(function: Callable[[], object]) -> tuple[int, object]:
+    """Peak bytes allocated while ``function`` runs (NumPy reports its buffers to tracemalloc)."""
+    tracemalloc.start()
+    try:
+        result = function()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak, result
+
+
+def memory(report: Report) -> None:
+    from convspec.reference import conv
+
+    report.section("reference peak memory: bytes allocated during one call (its output included) "
+                   "/ (output + inputs)")
+    for shape in SHAPES:
+        x, w = inputs_for(shape)
+        peak, out = traced_peak(lambda x=x, w=w, shape=shape: conv(x, w, **shape.attrs()))
+        base = out.nbytes + x.nbytes + w.nbytes
+        ratio = peak / base
+        report.figure(f"{shape.name} peak", f"{peak / 2**20:.1f} MiB = {ratio:.2f}x of {base / 2**20:.1f}",
+                      f"<= {MEMORY_RATIO:g}x", ratio <= MEMORY_RATIO)
+
+
+# --- start-up ----------------------------------------------------------------------------------------
+
+def convspec_command() -> list[str]:
+    exe = shutil.which("convspec")
+    return [exe] if exe else [sys.executable, "-m", "convspec.conformance"]
+
+
+IMPORTED_BY_HELP = """
+import sys
+from convspec.conformance.cli import main
+from contextlib import redirect_stdout
+import io
+with redirect_stdout(io.StringIO()):
+    try:
+        main(["--help"])
+    except SystemExit:
+        pass
+print(sorted(sys.modules))
+"""
+
+
+def startup(report: Report, repeat: int) -> None:
+    report.section("start-up of `convspec --help` (a new process each time; best of "
+                   f"{repeat}, after one warm-up)")
+    command = [*convspec_command(), "--help"]
+    times = []
+    for i in range(repeat + 1):
+        start = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if i:
+            times.append(time.perf_counter() - start)
+    if done.returncode != 0:
+        report.info(f"{' '.join(command)} exited {done.returncode}: {done.stderr.strip()[-300:]}")
+    best = min(times)
+    report.info(f"{' '.join(command)}: best {best:.3f} s, median {statistics.median(times):.3f} s")
+    floor = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=False)
+        floor.append(time.perf_counter() - start)
+    report.info(f"for scale, the interpreter alone (python -c pass): best {min(floor):.3f} s")
+    report.figure("convspec --help start-up", f"{best:.3f} s", f"< {STARTUP_SECONDS:g} s",
+                  best < STARTUP_SECONDS and done.returncode == 0)
+    probe = subprocess.run([sys.executable, "-c", IMPORTED_BY_HELP], capture_output=True, text=True,
+                           check=False)
+    try:
+        modules = set(eval(probe.stdout.strip().splitlines()[-1]))  # a printed list of str
+    except (IndexError, SyntaxError):
+        report.info(f"could not list the imported modules: {probe.stderr.strip()[-300:]}")
+        report.figure("frameworks imported by --help", "unknown", "none", False)
+        return
+    frameworks = sorted(m for m in modules if m.split(".")[0] in FRAMEWORK_MODULES)
+    heavy = sorted({m.split(".")[0] + "." + m.split(".")[1] for m in modules
+                    if m.startswith("scipy.") and m.count(".") >= 1})
+    report.info(f"modules imported by --help: {len(modules)}; scipy subpackages: "
+                f"{', '.join(heavy) or 'none'}")
+    report.figure("frameworks imported by --help", ", ".join(sorted({m.split('.')[0] for m in frameworks}))
+                  or "none", "none", not frameworks)
+
+
+# --- the built-in corpus against numpy ---------------------------------------------------------
+
+class Stopwatch:
+    """Wraps callables and adds up the time spent inside them (not nested: each is a leaf)."""
+
+    def __init__(self):
+        self.seconds = 0.0
+        self.calls = 0
+
+    def wrap(self, function: Callable) -> Callable:
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - start
+                self.calls += 1
+
+        timed.__wrapped__ = function
+        return timed
+
+
+def corpus_split() -> dict:
+    """Run `convspec run --backend numpy` in this process with the backend's and the reference's
+    functions wrapped in stopwatches; the rest of the wall time is the runner's own."""
+    from convspec import reference
+    from convspec.conformance import cli, loading
+
+    numpy_backend = importlib.import_module("convspec.conformance.backends.numpy").backend
+    watches = {k: Stopwatch() for k in ("load", "backend", "reference")}
+    patches = [(loading, "load_vectors", watches["load"]), (numpy_backend, "conv", watches["backend"]),
+               (numpy_backend, "pad", watches["backend"]), (reference, "conv", watches["reference"]),
+               (reference, "pad", watches["reference"])]
+    saved = [(obj, name, getattr(obj, name)) for obj, name, _ in patches]
+    for obj, name, watch in patches:
+        setattr(obj, name, watch.wrap(getattr(obj, name)))
+    out = io.StringIO()
+    try:
+        start = time.perf_counter()
+        with redirect_stdout(out), redirect_stderr(io.StringIO()):
+            code = cli.main(["run", "--backend", "numpy"])
+        total = time.perf_counter() - start
+    finally:
+        for obj, name, original in saved:
+            setattr(obj, name, original)
+    lines = out.getvalue().strip().splitlines()
+    return {"total": total, "exit": code, "summary": lines[-1] if lines else "",
+            **{f"{k}_seconds": w.seconds for k, w in watches.items()},
+            **{f"{k}_calls": w.calls for k, w in watches.items()}}
+
+
+def corpus(report: Report) -> None:
+    report.section("the built-in corpus against the numpy backend")
+    command = [*convspec_command(), "run", "--backend", "numpy"]
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr.strip()[-300:]
+    report.info(f"{' '.join(command)} -> exit {done.returncode}: {last}")
+    report.figure("whole corpus, numpy backend (wall, new process)", f"{wall:.2f} s",
+                  f"< {CORPUS_SECONDS:g} s", wall < CORPUS_SECONDS and done.returncode == 0)
+    split = corpus_split()
+    total = split["total"]
+    inside = split["backend_seconds"] + split["reference_seconds"]
+    overhead = total - inside
+    report.info(f"in-process run (imports done): {total:.2f} s = loading and validation "
+                f"{split['load_seconds']:.2f} s + backend {split['backend_seconds']:.2f} s "
+                f"({split['backend_calls']} calls) + reference {split['reference_seconds']:.2f} s "
+                f"({split['reference_calls']} calls) + judging, reporting and the rest "
+                f"{total - inside - split['load_seconds']:.2f} s")
+    if split["backend_calls"] == 0:
+        report.info("the backend was not called in this process (run in workers?): no split")
+        report.figure("runner overhead / total", "not measured", f"<= {OVERHEAD_FRACTION:.0%}", None)
+        return
+    report.figure("runner overhead / total", f"{overhead / total:.1%} ({overhead:.2f} s of {total:.2f} s)",
+                  f"<= {OVERHEAD_FRACTION:.0%}", overhead / total <= OVERHEAD_FRACTION)
+
+
+# --- scale: an output of 10**8 elements --------------------------------------------------------------
+
+LARGE_CHANNELS, LARGE_SIDE = 16, 2500  # N=1, 16 -> 16, 2500x2500, 3x3 pad 1: 10**8 outputs
+
+
+def large_vector():
+    from convspec.conformance import Vector
+
+    c, n = LARGE_CHANNELS, LARGE_SIDE
+    return Vector.from_mapping({
+        "id": "benchmark/large-1e8", "title": "an output of 10**8 elements", "source": "benchmarks",
+        "catches": [], "op": "conv", "dtype": "float64",
+        "inputs": {"x": {"shape": [1, c, n, n], "generate": {"kind": "arange", "start": -1.0,
+                                                             "step": 2.0**-26}},
+                   "w": {"shape": [c, c, 3, 3], "generate": {"kind": "uniform_int", "seed": 1,
+                                                             "low": -3, "high": 3}},
+                   "b": {"shape": [c], "generate": {"kind": "uniform_int", "seed": 2, "low": -3, "high": 3}}},
+        "expected": {"shape": [1, c, n, n]}, "attributes": {"padding": 1}})
+
+
+def large_child() -> None:
+    """In a fresh process: the reference alone, then run_vector (inputs, backend, expectation,
+    judge) on a backend that returns a precomputed output, then the same steps one at a time for
+    their peaks. Prints one JSON line."""
+    from convspec import reference
+    from convspec.conformance import Backend, run_vector
+    from convspec.conformance.expectation import expectation, output_dtype
+    from convspec.conformance.judge import judge
+
+    vector = large_vector()
+    inputs = vector.arrays()
+    in_bytes = sum(a.nbytes for a in inputs.values())
+    attrs = {"stride": vector.stride, "padding": vector.padding, "dilation": vector.dilation,
+             "groups": vector.groups}
+    start = time.perf_counter()
+    peak_ref, out = traced_peak(lambda a=inputs: reference.conv(a["x"], a["w"], a["b"], **attrs))
+    ref_seconds = time.perf_counter() - start
+    assert out.size == LARGE_ELEMENTS, out.shape
+    del inputs
+    backend = Backend(name="precomputed", conv=lambda *a, **k: out)
+    start = time.perf_counter()
+    peak_run, result = traced_peak(lambda: run_vector(vector, backend))
+    run_seconds = time.perf_counter() - start
+
+    # run_vector's steps one at a time: (bytes held before, peak during), both beyond the output
+    steps = {}
+    tracemalloc.start()
+    try:
+        def step(name, function):
+            held = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            begun = time.perf_counter()
+            value = function()
+            steps[name] = (held, tracemalloc.get_traced_memory()[1], time.perf_counter() - begun)
+            return value
+
+        arrays = step("inputs (vector.arrays)", vector.arrays)
+        copies = step("copies for the backend", lambda: {k: v.copy() for k, v in arrays.items()})
+        del copies
+        expect = step("expectation (reference twice)", lambda: expectation(vector, arrays))
+        dtype = output_dtype(vector)
+        bounds = step("bounds", lambda: expect.bounds(dtype))
+        step("judge", lambda: judge(out, expect.values, bounds, dtype))
+    finally:
+        tracemalloc.stop()
+    print(json.dumps({"out_bytes": out.nbytes, "in_bytes": in_bytes, "ref_peak": peak_ref,
+                      "ref_seconds": ref_seconds, "run_peak": peak_run, "run_seconds": run_seconds,
+                      "outcome": result.outcome.value, "reason": result.reason, "steps": steps,
+                      "maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+
+
+def large(report: Report) -> None:
+    report.section(f"scale: one output of {LARGE_ELEMENTS:.0e} elements (N=1, {LARGE_CHANNELS}->"
+                   f"{LARGE_CHANNELS}, {LARGE_SIDE}x{LARGE_SIDE}, 3x3 pad 1, float64), in a new process")
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, os.path.abspath(__file__), "--large-child"], capture_output=True,
+                          text=True, check=False)
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        report.info(f"the large run failed (exit {done.returncode}): {done.stderr.strip()[-600:]}")
+        report.figure("10^8 output: reference peak", "failed", f"<= {MEMORY_RATIO:g}x", False)
+        report.figure("10^8 output: run_vector peak", "failed", f"<= {MEMORY_RATIO:g}x", False)
+        return
+    r = json.loads(done.stdout.strip().splitlines()[-1])
+    base = r["out_bytes"] + r["in_bytes"]
+    gib = 2**30
+    report.info(f"output {r['out_bytes'] / gib:.2f} GiB + inputs {r['in_bytes'] / gib:.2f} GiB = "
+                f"{base / gib:.2f} GiB; whole process {wall:.0f} s, peak RSS {r['maxrss'] / gib:.2f} GiB")
+    report.info(f"reference: {r['ref_seconds']:.1f} s; run_vector (inputs, backend, expectation = "
+                f"reference twice, bounds, judge): {r['run_seconds']:.1f} s -> {r['outcome']} {r['reason']}")
+    for name, (held, peak, seconds) in r["steps"].items():
+        report.info(f"  {name:<30} {seconds:6.1f} s, holding {held / gib:5.2f} GiB before, peak "
+                    f"{peak / gib:5.2f} GiB (+ the backend's output {r['out_bytes'] / gib:.2f} GiB)")
+    ratio = r["ref_peak"] / base
+    report.figure("10^8 output: reference peak", f"{r['ref_peak'] / gib:.2f} GiB = {ratio:.2f}x",
+                  f"<= {MEMORY_RATIO:g}x", ratio <= MEMORY_RATIO)
+    # The backend's output was allocated before run_vector (it was precomputed): count it in.
+    run_peak = r["run_peak"] + r["out_bytes"]
+    ratio = run_peak / base
+    report.figure("10^8 output: run_vector peak (+ its output)", f"{run_peak / gib:.2f} GiB = {ratio:.2f}x",
+                  f"<= {MEMORY_RATIO:g}x", ratio <= MEMORY_RATIO and r["outcome"] == "pass")
+
+
+# --- other engineers' figures ------------------------------------------------------------------------
+
+def not_measured_here(report: Report) -> None:
+    """Targets of issue 10 whose code is not in this checkout yet (their owners benchmark them)."""
+    help_text = subprocess.run([*convspec_command(), "--help"], capture_output=True, text=True,
+                               check=False).stdout
+    run_help = subprocess.run([*convspec_command(), "run", "--help"], capture_output=True, text=True,
+                              check=False).stdout
+    lines = []
+    if "--jobs" not in run_help and " -j" not in run_help:
+        lines.append("-j N parallel speed-up on 2 cores: not measured here (no -j option yet)")
+    if "fuzz" not in help_text and importlib.util.find_spec("convspec.conformance.fuzz") is None:
+        lines.append("fuzz throughput (>= 200 small cases/s against numpy): not measured here (no fuzz "
+                     "command yet)")
+    if lines:
+        report.section("not measured here")
+        for text in lines:
+            report.info(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated sections to run (default all: {','.join(SECTIONS)}; "
+                             "'' for none, e.g. with --large)")
+    parser.add_argument("--large", action="store_true",
+                        help=f"also run the {LARGE_ELEMENTS:.0e}-element output (minutes, ~10 GiB)")
+    parser.add_argument("--repeat", type=int, default=7, help="timed runs per figure (default 7)")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="run BLAS and torch with this many threads (default: their own choice, "
+                             "2 on a 2-core machine); 1 steadies ratios when other processes load the cores")
+    parser.add_argument("--large-child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.threads and os.environ.get(THREADS_VARIABLE) != str(args.threads):
+        # thread pools are sized when numpy and torch load: start again with the variables set
+        count = str(args.threads)
+        env = {**os.environ, THREADS_VARIABLE: count,
+               **dict.fromkeys(("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"), count)}
+        argv = sys.argv[1:] if argv is None else argv
+        command = [sys.executable, os.path.abspath(__file__), *argv]
+        return subprocess.run(command, env=env, check=False).returncode
+    if args.large_child:
+        large_child()
+        return 0
+    sections = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown section(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
+    report = Report()
+    began = time.perf_counter()
+    machine(report)
+    if "startup" in sections:
+        startup(report, max(3, args.repeat // 2))
+    if "speed" in sections:
+        speed(report, args.repeat)
+    if "memory" in sections:
+        memory(report)
+    if "corpus" in sections:
+        corpus(report)
+    if args.large:
+        large(report)
+    not_measured_here(report)
+    report.section("summary")
+    report.info(f"load average at end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}; "
+                f"{time.perf_counter() - began:.0f} s in all")
+    if report.missed:
+        report.info(f"{report.met} targets met, {len(report.missed)} MISSED: {', '.join(report.missed)}")
+        return 1
+    report.info(f"all {report.met} measured targets met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
