@@ -185,3 +185,19 @@ def test_junit_report_has_a_testcase_per_vector(tmp_path, capsys, faulty_on_path
     case = suite.find("testcase[@name='minus-60']")
     assert case.get("classname") == "notes.convolution"
     assert "got 60, expected -60" in case.find("failure").text
+
+
+def test_the_parser_names_every_profile():
+    from convspec.conformance.cli import PROFILE_NAMES
+    from convspec.conformance.tolerance import PROFILES
+
+    assert PROFILE_NAMES == tuple(sorted(PROFILES))
+
+
+def test_help_imports_neither_numpy_nor_any_framework():
+    code = ("import sys\nfrom convspec.conformance.cli import main\ntry:\n    main(['--help'])\n"
+            "except SystemExit:\n    pass\nprint(sorted({m.split('.')[0] for m in sys.modules}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    loaded = out.strip().splitlines()[-1]
+    for heavy in ("numpy", "scipy", "jsonschema", "yaml", "torch", "jax", "tensorflow", "onnxruntime"):
+        assert f"'{heavy}'" not in loaded
