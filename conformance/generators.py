@@ -13,13 +13,18 @@ MASK64 = (1 << 64) - 1
 
 
 def lcg_uint32(seed: int, count: int) -> list[int]:
-    """``count`` 32-bit draws: state <- a*state + c mod 2**64, draw = state >> 32 (after the step)."""
-    state = seed & MASK64
-    draws = []
-    for _ in range(count):
-        state = (LCG_MULTIPLIER * state + LCG_INCREMENT) & MASK64
-        draws.append(state >> 32)
-    return draws
+    """``count`` 32-bit draws: state <- a*state + c mod 2**64, draw = state >> 32 (after the step).
+
+    Computed in closed form, state_k = a**k * seed + c * (1 + a + ... + a**(k-1)) mod 2**64, with
+    NumPy's uint64 arithmetic, which wraps modulo 2**64 exactly as the recurrence does.
+    """
+    if count == 0:
+        return []
+    a = np.full(count, LCG_MULTIPLIER, dtype=np.uint64)
+    powers = np.cumprod(a, dtype=np.uint64)  # a**1 .. a**count
+    series = np.cumsum(np.concatenate([[np.uint64(1)], powers[:-1]]), dtype=np.uint64)
+    states = powers * np.uint64(seed & MASK64) + np.uint64(LCG_INCREMENT) * series
+    return (states >> np.uint64(32)).tolist()
 
 
 def generate(spec: dict, shape: tuple[int, ...]) -> np.ndarray:
@@ -39,7 +44,7 @@ def generate(spec: dict, shape: tuple[int, ...]) -> np.ndarray:
         low, high = spec["low"], spec["high"]
         if high < low:
             raise ValueError(f"'uniform_int' needs low <= high, got low={low}, high={high}")
-        span = high - low + 1
+        span = high - low + 1  # at most 2**32 + 1, so u * span fits in Python's ints, not in uint64
         values = [low + ((u * span) >> 32) for u in lcg_uint32(spec["seed"], count)]
         return np.array(values, dtype=np.float64).reshape(shape)
     if kind == "random_float":
