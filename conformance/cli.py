@@ -64,6 +64,23 @@ def _results(args, vectors, backend, profile, xfails):
     return (apply_expected_failures(r, xfails) for r in pool.run(vectors)), pool
 
 
+def _expected_failures(args: argparse.Namespace, load) -> dict[str, str]:
+    """The file named by --expected-failures; for a built-in adapter, the deviations convspec ships
+    for it (conformance/backends/expected_failures/NAME.yaml) unless told 'none'."""
+    from .matrix import EXPECTED_FAILURES
+
+    if args.expected_failures == "none":
+        return {}
+    if args.expected_failures:
+        return load(args.expected_failures)
+    shipped = EXPECTED_FAILURES / f"{args.backend}.yaml"
+    if shipped.exists():
+        print(f"known deviations of {args.backend}: {shipped} (--expected-failures none to ignore)",
+              file=sys.stderr)
+        return load(shipped)
+    return {}
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from .backends import BackendNotFound, resolve
     from .expected_failures import load_expected_failures
@@ -77,7 +94,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except BackendNotFound as exc:
         raise UsageError(str(exc)) from None
     profile = PROFILES[args.profile]
-    xfails = load_expected_failures(args.expected_failures) if args.expected_failures else {}
+    xfails = _expected_failures(args, load_expected_failures)
     header = run_header(backend, profile.name)
     results, jsonl_path, append = [], args.jsonl, False
     if args.resume:
@@ -237,7 +254,8 @@ def parser() -> argparse.ArgumentParser:
                    help="accuracy profile (default: strict)")
     p.add_argument("--report", metavar="FILE", help="write every result as JSON to FILE")
     p.add_argument("--expected-failures", metavar="FILE",
-                   help="YAML list of {id, reason}: those vectors report xfail/xpass")
+                   help="YAML list of {id, reason}: those vectors report xfail/xpass (default: the "
+                        "deviations convspec ships for a built-in framework adapter; 'none': no list)")
     p.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first problem")
     p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report to FILE (for CI systems)")
     p.add_argument("--shard", metavar="K/N", help="run only the K-th of N interleaved slices of the vectors")
