@@ -317,6 +317,10 @@ def parser() -> argparse.ArgumentParser:
 
     p = verbs.add_parser("backends", help="list the backends convspec can find, with versions")
     p.set_defaults(func=cmd_backends)
+
+    from .fuzz.command import add_parser as add_fuzz_parser  # `convspec fuzz` (issue 7)
+
+    add_fuzz_parser(verbs)
     return top
 
 

@@ -1,0 +1,16 @@
+"""`convspec fuzz`: property-based testing of a backend with Hypothesis.
+
+A generated case is a vector (built in memory with inline data) and is judged exactly like a
+corpus vector: same reference, same accuracy rule, same outcomes. On a failure Hypothesis shrinks
+the case, and the writer saves the minimal one as a vector file that `convspec run` replays.
+The metamorphic laws (linearity, padding, stride, groups, dilation, stacked kernels, translation)
+check a backend against itself, with no reference.
+
+Modules: ``strategies`` (the attribute and value space), ``cases`` (a call as a vector),
+``diagnosis`` (which registered mistake a failure shows), ``writer`` (the YAML reproducer),
+``metamorphic`` (the laws), ``engine`` (driving Hypothesis: budgets, progress, shrinking) and
+``command`` (the command line verb).
+
+Hypothesis is needed only here, so importing this package imports nothing: the command line
+stays usable without Hypothesis, and `convspec fuzz` says how to install it.
+"""
