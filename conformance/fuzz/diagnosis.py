@@ -6,7 +6,8 @@ dropped, ...). A mistake is named when its model reproduces the backend's output
 itself fails the vector: then an implementation making that mistake fails it too, so the claim
 `catches: [mistake]` is true. When no model reproduces the output, the vector names the mistake
 'found-by-fuzzing' if the registry has it, else the model nearest the output among those that
-fail the vector (still a true claim), and its title says so.
+fail the vector (still a true claim; for a backend that raised, output-size-off-by-one, which
+every valid vector catches), and its title says so.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ..judge import judge
 from ..vector import Vector
 
 FALLBACK = "found-by-fuzzing"
+ALWAYS_CAUGHT = "output-size-off-by-one"
 
 
 @dataclass(frozen=True)
@@ -277,7 +279,10 @@ def diagnose(vector: Vector, got: object | None) -> Diagnosis:
             return Diagnosis(matches, True, f"as if it made the mistake {', '.join(matches)}")
     if FALLBACK in known:
         return Diagnosis((FALLBACK,), False, "no registered mistake reproduces the output")
-    if not failing:
-        return Diagnosis(("output-size-off-by-one",), False, "no registered mistake reproduces the output")
+    if got_array is None or not failing:
+        # raising on a valid call (or returning no array) is no registered mistake; every valid
+        # vector catches output-size-off-by-one (its output is smaller), so the claim holds
+        return Diagnosis((ALWAYS_CAUGHT,), False, "no registered mistake is about this; catches names "
+                         f"one the vector catches too: {ALWAYS_CAUGHT}")
     nearest = min(failing, key=lambda m: _distance(got_array, failing[m]))
     return Diagnosis((nearest,), False, f"no registered mistake reproduces the output; nearest: {nearest}")

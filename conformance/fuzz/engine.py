@@ -1,12 +1,14 @@
-"""Searching for a failing case, then letting Hypothesis shrink it.
+"""Searching for a failing case, then shrinking it, Hypothesis last.
 
 A Hypothesis draw costs more than judging a small case, so the search does not go through
 Hypothesis: the builders of ``strategies`` run on a ``RandomChooser`` seeded with the run's seed
 (the cases depend on the seed alone, never on timing) and each case is judged at once. When one
-fails, its recorded choice sequence is saved in a Hypothesis example database under the run's key
-and Hypothesis runs the same builder in its reuse and shrink phases: it replays the failure and
-shrinks it, and the exception of the minimal case comes back. With ``--database DIR`` that
-database is a directory, so a failure saved there replays (and is reported) first on the next run.
+fails, a greedy first shrink on the same fast path (``simplify``) makes the shape's choices as
+small as the failure allows, then every value choice it can 0; the resulting choice sequence is
+saved in a Hypothesis example database under the run's key, and Hypothesis runs the same builder
+in its reuse and shrink phases: it replays the failure and shrinks it further, and the exception
+of the minimal case comes back. With ``--database DIR`` that database is a directory, so a failure
+saved there replays (and is reported) first on the next run.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from ..backends import Backend
 from ..outcomes import Outcome, Result
 from ..tolerance import STRICT, Profile
 from ..vector import Vector
-from .cases import Call, judge_call
+from .cases import Call, call_vector, judge_call
 from .metamorphic import LAWS, Law, LawCase
 from .strategies import (
     Chooser,
@@ -46,7 +48,7 @@ MAX_REJECTED = 1000  # builders reject rarely; this many in a row is a bug
 
 
 def choices_to_bytes(choices: tuple) -> bytes:
-    """Hypothesis's database encoding of a choice sequence (Hypothesis 6.12x and newer)."""
+    """Hypothesis's database encoding of a choice sequence (Hypothesis 6.124 and newer)."""
     from hypothesis.database import choices_to_bytes as encode
 
     return encode(choices)
@@ -70,7 +72,7 @@ class FuzzConfig:
         return self.seed if self.seed is not None else random.SystemRandom().randrange(2**32)
 
     def space(self, backend: Backend) -> Space:
-        return Space.for_backend(backend, self.dtypes, max_size=self.max_size)
+        return Space.for_backend(backend, self.dtypes, max_size=self.max_size, profile=self.profile.name)
 
 
 @dataclass
@@ -207,9 +209,10 @@ class _Run:
         Hypothesis draws): returns a simpler choice sequence that fails the same way.
 
         First the shape: each choice before the builder's mark tries every smaller value, the values'
-        choices unchanged. (Hypothesis's shrinker would zero values first, and a value that carries
-        the failure then often pins a channel, a group or an axis in place.) Then each value choice
-        tries 0 (the simplest value). Repeated while anything changes.
+        choices unchanged, and if that passes, with every value choice 1. (Hypothesis's shrinker
+        would zero values first, and a value that carries the failure then often pins a channel, a
+        group or an axis in place.) Then each value choice tries 0 (the simplest value). Repeated
+        while anything changes.
         """
         best = list(found.choices)
         end = found.marks[0] if found.marks else 0
@@ -238,11 +241,16 @@ class _Run:
             for i in range(len(best)):
                 smaller = range(0 if best[i] > 0 else best[i], best[i]) if i < end else [0]
                 for value in smaller:
-                    if i < len(best) and value < best[i]:
-                        simpler = fails([*best[:i], value, *best[i + 1:]], i)
-                        if simpler is not None:
-                            best = simpler
-                            break
+                    if i >= len(best) or value >= best[i]:
+                        continue
+                    simpler = fails([*best[:i], value, *best[i + 1:]], i)
+                    if simpler is None and i < end:
+                        # the smaller shape may have lost the elements that carried the failure:
+                        # try it once more with every value choice 1 (a simple non-zero value)
+                        simpler = fails([*best[:i], value, *best[i + 1:end], *[1] * (len(best) - end)], i)
+                    if simpler is not None:
+                        best = simpler
+                        break
             if best == before:
                 break
         return best
@@ -370,6 +378,12 @@ def fuzz_laws(backend: Backend, config: FuzzConfig | None = None, laws: tuple[La
 
         def check(case: LawCase, law: Law = law) -> None:
             message = law.check(backend.conv, case)
+            if message is not None and backend.limits is not None and \
+                    backend.unsupported(call_vector(case.base_call())) is not None:
+                if progress.phase == "search":  # a call the backend declares it cannot run
+                    progress.cases += 1
+                    progress.counts["unsupported"] += 1
+                return
             if progress.phase == "search":
                 progress.cases += 1
                 progress.counts["holds" if message is None else "broken"] += 1

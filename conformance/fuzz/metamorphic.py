@@ -79,6 +79,14 @@ class LawCase:
         parts += [f"{k} {list(v.shape) if isinstance(v, np.ndarray) else v}" for k, v in self.extra.items()]
         return ", ".join(parts)
 
+    def base_call(self) -> Call:
+        """The case's own call (x, w, b and the attributes), as a vector states it."""
+        inputs = {"x": _exact(self.x), "w": _exact(self.w)}
+        if self.b is not None:
+            inputs["b"] = _exact(self.b)
+        return Call(self.dtype, inputs, {"stride": list(self.stride), "dilation": list(self.dilation),
+                                         "padding": [list(p) for p in self.padding], "groups": self.groups})
+
     def arrays_text(self) -> str:
         """Every array of the case, for a person to read."""
         named = {"x": self.x, "w": self.w, "b": self.b,

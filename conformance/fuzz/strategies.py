@@ -17,9 +17,11 @@ A builder takes every decision through ``chooser.integer(lo, hi)``, so the same 
   ``invalid_calls`` are the Hypothesis strategies. A failure found by the search is handed to
   Hypothesis as the recorded choice sequence, and Hypothesis shrinks it.
 
-Choices are ordered so that Hypothesis shrinks towards the simplest call: rank 1, float64, one
-group, one channel, batch 1, kernel 1, stride 1, dilation 1, no padding, no bias, small integers
-near zero.
+Choices are ordered so that shrinking works: the dtype, then the shape and attributes (always the
+same number of choices, whatever the rank or padding mode), then the values (a pool of choices per
+tensor, looked up by element index, so the values stay in place while the shape shrinks). Every
+choice shrinks towards the simplest call: float64, rank 1, one group, one channel, batch 1,
+kernel 1, stride 1, dilation 1, no padding, no bias, small integers near zero.
 """
 
 from __future__ import annotations
@@ -197,9 +199,9 @@ class Space:
 
 
 # --- values -------------------------------------------------------------------------------------
-# Each element of a tensor is one choice, mapped to a value of the tensor's distribution so that
-# choice 0 is the simplest value (0, or 1.0 for random floats) and small choices are simple ones:
-# Hypothesis shrinks elements towards them, and a smaller tensor keeps its first elements.
+# A tensor's values come from a pool of choices (see Pool), each mapped to a value of the tensor's
+# distribution so that choice 0 is the simplest value (0, or 1.0 for random floats) and small
+# choices are simple ones: Hypothesis shrinks them towards those.
 
 SIMPLE = [0.0, 1.0, -1.0, 2.0, -2.0, 3.0, -3.0, 4.0, -4.0]
 
