@@ -11,6 +11,7 @@ import yaml
 
 from convspec import spec
 
+from . import vector_cache
 from .errors import VectorFileError, VectorProblem, field_path
 from .validation import check_vector
 from .vector import Vector
@@ -66,8 +67,7 @@ def _expanded_size(document: Any, limit: int) -> int:
     return size(document)
 
 
-def read_yaml(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
-    """Parse one YAML file safely; raise VectorFileError with line and column on bad input."""
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -76,9 +76,17 @@ def read_yaml(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
         raise VectorFileError([VectorProblem(
             path, f"file is {size} bytes, over the limit of {max_bytes} (--max-file-bytes)")])
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise VectorFileError([VectorProblem(path, f"cannot read: {exc.strerror}")]) from None
+
+
+def read_yaml(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
+    """Parse one YAML file safely; raise VectorFileError with line and column on bad input."""
+    return _parse_yaml(path, _read_bytes(path, max_bytes))
+
+
+def _parse_yaml(path: Path, raw: bytes) -> Any:
     if b"\0" in raw:
         raise VectorFileError([VectorProblem(path, "binary file, expected YAML text")])
     try:
@@ -174,7 +182,11 @@ def load_file(path: Path | str, *, max_bytes: int = MAX_FILE_BYTES,
               max_elements: int = MAX_ELEMENTS) -> list[Vector]:
     """Load and check every vector of one file; raise VectorFileError listing all problems."""
     path = Path(path)
-    document = read_yaml(path, max_bytes)
+    content = _read_bytes(path, max_bytes)
+    checked = vector_cache.lookup(content, (max_elements,))
+    if checked is not None:  # these bytes passed every check below, under the same code and limits
+        return [Vector.from_mapping(v, file=path, topic=checked["topic"]) for v in checked["vectors"]]
+    document = _parse_yaml(path, content)
     if document is None:
         raise VectorFileError([VectorProblem(path, "empty file, expected a convspec vector file")])
     problems, bad_vectors = _schema_problems(path, document)
@@ -190,6 +202,7 @@ def load_file(path: Path | str, *, max_bytes: int = MAX_FILE_BYTES,
         vectors.append(vector)
     if problems:
         raise VectorFileError(problems)
+    vector_cache.store(content, (max_elements,), document)
     return vectors
 
 

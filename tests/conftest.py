@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +14,11 @@ import pytest
 from convspec.conformance import load_vectors
 
 pytest_plugins = ["pytester"]
+
+# Tests (and the convspec processes they start) keep the cache of checked vector files out of the
+# user's home; each pytest process gets its own.
+os.environ["CONVSPEC_CACHE_DIR"] = tempfile.mkdtemp(prefix="convspec-test-cache-")
+atexit.register(shutil.rmtree, os.environ["CONVSPEC_CACHE_DIR"], ignore_errors=True)
 
 FAULTY = Path(__file__).parent / "faulty"
 
