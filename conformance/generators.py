@@ -18,13 +18,18 @@ def lcg_uint32(seed: int, count: int) -> list[int]:
     Computed in closed form, state_k = a**k * seed + c * (1 + a + ... + a**(k-1)) mod 2**64, with
     NumPy's uint64 arithmetic, which wraps modulo 2**64 exactly as the recurrence does.
     """
+    return _draws(seed, count).tolist()
+
+
+def _draws(seed: int, count: int) -> np.ndarray:
+    """:func:`lcg_uint32` as a uint64 array."""
     if count == 0:
-        return []
+        return np.zeros(0, dtype=np.uint64)
     a = np.full(count, LCG_MULTIPLIER, dtype=np.uint64)
     powers = np.cumprod(a, dtype=np.uint64)  # a**1 .. a**count
     series = np.cumsum(np.concatenate([[np.uint64(1)], powers[:-1]]), dtype=np.uint64)
     states = powers * np.uint64(seed & MASK64) + np.uint64(LCG_INCREMENT) * series
-    return (states >> np.uint64(32)).tolist()
+    return states >> np.uint64(32)
 
 
 def generate(spec: dict, shape: tuple[int, ...]) -> np.ndarray:
@@ -44,12 +49,21 @@ def generate(spec: dict, shape: tuple[int, ...]) -> np.ndarray:
         low, high = spec["low"], spec["high"]
         if high < low:
             raise ValueError(f"'uniform_int' needs low <= high, got low={low}, high={high}")
-        span = high - low + 1  # at most 2**32 + 1, so u * span fits in Python's ints, not in uint64
-        values = [low + ((u * span) >> 32) for u in lcg_uint32(spec["seed"], count)]
-        return np.array(values, dtype=np.float64).reshape(shape)
+        return _uniform_int(spec["seed"], low, high, count).reshape(shape)
     if kind == "random_float":
         return _random_float(spec, count).reshape(shape)
     raise ValueError(f"unknown generator kind {kind!r}")
+
+
+def _uniform_int(seed: int, low: int, high: int, count: int) -> np.ndarray:
+    """low + ((u * span) >> 32) per draw u, span = high - low + 1."""
+    span = high - low + 1
+    if span > 2**32:  # u * span may pass 2**64: Python's unbounded ints (only low=-2**31, high=2**31)
+        values = [low + ((u * span) >> 32) for u in lcg_uint32(seed, count)]
+        return np.array(values, dtype=np.float64)
+    # u < 2**32 and span <= 2**32, so u * span < 2**64 and uint64 holds it exactly
+    offsets = (_draws(seed, count) * np.uint64(span)) >> np.uint64(32)
+    return (offsets.astype(np.int64) + low).astype(np.float64)
 
 
 def _random_float(spec: dict, count: int) -> np.ndarray:
@@ -65,12 +79,11 @@ def _random_float(spec: dict, count: int) -> np.ndarray:
     if hi < lo:
         raise ValueError(f"'random_float' needs exp_min <= exp_max, got {lo} > {hi}")
     signed = spec.get("signed", True)
-    draws = lcg_uint32(spec["seed"], 3 * count)
-    values = []
-    for i in range(count):
-        u1, u2, u3 = draws[3 * i:3 * i + 3]
-        exponent = lo + ((u2 * (hi - lo + 1)) >> 32)
-        significand = (1 << (p - 1)) + ((u3 << (p - 1)) >> 32)
-        value = math.ldexp(significand, exponent - p + 1)
-        values.append(-value if signed and u1 & 1 else value)
-    return np.array(values, dtype=np.float64)
+    u1, u2, u3 = _draws(spec["seed"], 3 * count).reshape(count, 3).T
+    # the schema bounds the exponent span by 2098 and p by 53: every product below fits in uint64
+    exponent = lo + ((u2 * np.uint64(hi - lo + 1)) >> np.uint64(32)).astype(np.int64)
+    shift = p - 1 - 32  # (u3 << (p-1)) >> 32 without passing 2**64
+    fraction = u3 << np.uint64(shift) if shift >= 0 else u3 >> np.uint64(-shift)
+    significand = (fraction + np.uint64(1 << (p - 1))).astype(np.float64)  # < 2**53: exact
+    value = np.ldexp(significand, exponent - (p - 1))  # C's ldexp, as math.ldexp: one rounding
+    return np.where((u1 & np.uint64(1)).astype(bool), -value, value) if signed else value

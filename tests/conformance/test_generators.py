@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -150,3 +152,51 @@ def test_uniform_int_values_are_always_integers_within_bounds(seed, low, span, c
     values = generate({"kind": "uniform_int", "seed": seed, "low": low, "high": high}, (count,))
     assert values.shape == (count,)
     assert all(v.is_integer() and low <= v <= high for v in values.tolist())
+
+
+# --- the vectorised generators agree with the spec's formulas written out here --------------------
+
+def hand_uniform_int(seed: int, low: int, high: int, count: int) -> list[int]:
+    span = high - low + 1
+    return [low + (u * span) // 2**32 for u in hand_lcg_draws(seed, count)]
+
+
+def hand_random_float(seed: int, p: int, lo: int, hi: int, signed: bool, count: int) -> list[float]:
+    draws = hand_lcg_draws(seed, 3 * count)
+    values = []
+    for i in range(count):
+        u1, u2, u3 = draws[3 * i:3 * i + 3]
+        exponent = lo + (u2 * (hi - lo + 1)) // 2**32
+        significand = 2 ** (p - 1) + (u3 * 2 ** (p - 1)) // 2**32
+        value = math.ldexp(significand, exponent - p + 1)
+        values.append(-value if signed and u1 % 2 else value)
+    return values
+
+
+@given(seed=st.integers(0, 2**64 - 1), low=st.integers(-(2**31), 2**31), data=st.data(),
+       count=st.integers(0, 40))
+def test_uniform_int_matches_the_formula_over_the_whole_allowed_range(seed, low, data, count):
+    high = data.draw(st.integers(low, 2**31))
+    values = generate({"kind": "uniform_int", "seed": seed, "low": low, "high": high}, (count,))
+    assert values.tolist() == hand_uniform_int(seed, low, high, count)
+
+
+def test_uniform_int_over_the_widest_span_matches_the_formula():
+    spec = {"kind": "uniform_int", "seed": 9, "low": -(2**31), "high": 2**31}
+    assert generate(spec, (50,)).tolist() == hand_uniform_int(9, -(2**31), 2**31, 50)
+
+
+@given(seed=st.integers(0, 2**64 - 1), p=st.integers(1, 53), lo=st.integers(-1074, 1023), data=st.data(),
+       signed=st.booleans(), count=st.integers(0, 30))
+def test_random_float_matches_the_formula(seed, p, lo, data, signed, count):
+    hi = data.draw(st.integers(lo, 1023))
+    spec = {"kind": "random_float", "seed": seed, "precision": p, "exp_min": lo, "exp_max": hi,
+            "signed": signed}
+    got = generate(spec, (count,))
+    assert got.dtype == np.float64
+    assert got.tolist() == hand_random_float(seed, p, lo, hi, signed, count)
+
+
+def test_random_float_is_signed_by_default():
+    spec = {"kind": "random_float", "seed": 4, "precision": 11, "exp_min": -3, "exp_max": 3}
+    assert generate(spec, (40,)).tolist() == hand_random_float(4, 11, -3, 3, True, 40)
