@@ -132,7 +132,8 @@ def installed() -> dict[str, str]:
 
 def resolve(name: str) -> Backend:
     """The backend a command-line name means: a short name or ``package.module:callable``."""
-    target = installed().get(name, name)
+    # a built-in name needs no scan of every installed distribution's entry points
+    target = BUILTIN.get(name) or installed().get(name, name)
     if name in FRAMEWORKS and target == BUILTIN[name]:
         modules, extra = FRAMEWORKS[name]
         missing = [m for m in modules if importlib.util.find_spec(m) is None]
