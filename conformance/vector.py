@@ -35,12 +35,30 @@ def tensor_values(spec: dict) -> np.ndarray:
     shape = tuple(spec["shape"])
     if "generate" in spec:
         return generate(spec["generate"], shape)
+    fast = _plain_numbers(spec["data"])
+    if fast is not None and fast.size == math.prod(shape):
+        return fast.reshape(shape)
     values = flatten(spec["data"])
     if len(values) != math.prod(shape):
         raise ValueError(f"has {len(values)} values but shape {list(shape)} needs {math.prod(shape)}")
     if all(isinstance(v, int) for v in values) and any(abs(v) > 2**53 for v in values):
         return np.array(values, dtype=np.int64).reshape(shape)
     return np.array(values, dtype=np.float64).reshape(shape)
+
+
+def _plain_numbers(data: Any) -> np.ndarray | None:
+    """The common case of inline data, converted by NumPy in one call: a regular nesting of Python
+    numbers within float64's exact integer range. None for anything else (special values spelled
+    as strings, ragged nesting, huge integers), which :func:`flatten` handles."""
+    try:
+        array = np.array(data)
+    except (ValueError, OverflowError):
+        return None
+    if array.dtype == np.float64:
+        return array.ravel()
+    if array.dtype == np.int64 and (array.size == 0 or (-(2**53) <= array.min() and array.max() <= 2**53)):
+        return array.astype(np.float64).ravel()
+    return None
 
 
 def per_axis(value: int | list[int], rank: int) -> tuple[int, ...]:
