@@ -233,6 +233,7 @@ NEUTRAL = {
     "uint8-as-int8": _unchanged,
     "subnormals-flushed": _unchanged,
     "overflow-clamped": _unchanged,
+    "bias-after-rounding": _unchanged,
 }
 
 
@@ -311,6 +312,8 @@ NUMERIC_SHOWING = {
     "zero-weights-skipped": _numeric([np.nan, 1], [0, 1], np.float32),
     "uint8-as-int8": _numeric([200], [1], np.uint8),
     "subnormals-flushed": _numeric([1e-40], [1], np.float32),
+    # -1 + 0.01564 rounds to -0.984375 in float16, so adding the bias 1 gives 0.015625, not 0.01564
+    "bias-after-rounding": _numeric([-1, 1], [1, 0.0156402587890625], np.float16, b=np.ones(1, np.float16)),
     "overflow-clamped": _numeric([3e38, 3e38], [1, 1], np.float32),
 }
 

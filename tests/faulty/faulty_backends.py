@@ -36,6 +36,7 @@ One function per mistake of spec/mistakes.yaml, named after its id ('-' -> '_'):
 - int_accumulate_narrow: wraps integer sums in int16 (8-bit inputs) or int32 (int32 inputs).
 - zero_weights_skipped: skips products whose weight is 0, losing NaN * 0 and Inf * 0.
 - uint8_as_int8: reads uint8 inputs as int8.
+- bias_after_rounding: rounds a 16-bit float sum to its type, then adds the bias and rounds again.
 - subnormals_flushed: flushes subnormal inputs and results to zero.
 - overflow_clamped: clamps results beyond the largest finite value instead of returning infinity.
 
@@ -339,6 +340,17 @@ def bias_per_tap(x, w, b=None, *, stride, padding, dilation, groups):
 
 
 # --- batch and memory layout ----------------------------------------------------------------------
+
+@_validated
+def bias_after_rounding(x, w, b=None, *, stride, padding, dilation, groups):
+    """Rounds a float16/bfloat16 sum to its type first, then adds the bias and rounds again (a
+    convolution followed by a separate bias-add layer)."""
+    if b is None or x.dtype.itemsize != 2 or not is_float(x.dtype):
+        return correct(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    out = correct(x, w, None, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    shape = (1, -1) + (1,) * (out.ndim - 2)
+    return (out.astype(np.float32) + b.astype(np.float32).reshape(shape)).astype(out.dtype)
+
 
 @_validated
 def batch_first_only(x, w, b=None, *, stride, padding, dilation, groups):
