@@ -34,18 +34,33 @@ def reference_output(vector: Vector, arrays: dict[str, np.ndarray]) -> np.ndarra
                           padding=vector.padding, dilation=vector.dilation, groups=vector.groups)
 
 
-def expectation(vector: Vector, arrays: dict[str, np.ndarray] | None = None) -> Expectation:
-    """Expected values (inline ones take precedence: they are normative) and their error bounds."""
-    arrays = vector.arrays() if arrays is None else arrays
+def _absolute(a: np.ndarray, consume: bool) -> np.ndarray:
+    """|a|, exactly: floats in their own dtype (exact, and the reference widens them exactly to
+    float64), integers in int64 (np.abs(int8(-128)) wraps). With ``consume``, a float input is
+    overwritten in place (if the backend left it writeable): no copy of a large input beside it."""
+    if not is_float(a.dtype):
+        a = a.astype(np.int64)
+        return np.abs(a, out=a)
+    return np.abs(a, out=a) if consume and a.flags.writeable else np.abs(a)
+
+
+def expectation(vector: Vector, arrays: dict[str, np.ndarray] | None = None, *,
+                consume: bool = False) -> Expectation:
+    """Expected values (inline ones take precedence: they are normative) and their error bounds.
+
+    ``consume=True`` lets it overwrite ``arrays`` with their absolute values (for the magnitude)
+    instead of copying them: for a caller that has no further use for the inputs.
+    """
+    if arrays is None:
+        arrays, consume = vector.arrays(), True
     stored = vector.expected_values()
     values = reference_output(vector, arrays) if stored is None else stored
     if vector.op == "pad":
         return Expectation(values, np.abs(values), terms=0)
-    # abs in a wide type: np.abs(int8(-128)) wraps to -128
-    wide = {k: v.astype(np.float64 if is_float(v.dtype) else np.int64) for k, v in arrays.items()}
-    magnitude = reference_output(vector, {k: np.abs(v) for k, v in wide.items()})
+    absolute = {k: _absolute(v, consume) for k, v in arrays.items()}
+    magnitude = reference_output(vector, absolute)
     terms = vector.inputs["w"]["shape"][1] * math.prod(vector.kernel_shape) + ("b" in arrays)
-    scale = sum(float(np.max(np.abs(a), where=np.isfinite(a), initial=0.0)) for a in (wide["x"], wide["w"]))
+    scale = sum(float(np.max(a, where=np.isfinite(a), initial=0.0)) for a in (absolute["x"], absolute["w"]))
     return Expectation(values, magnitude, terms, scale)
 
 

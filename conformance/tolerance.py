@@ -10,7 +10,9 @@ float64 error and gradual underflow are added so the bound holds against the ref
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -82,18 +84,21 @@ class Bounds:
     order_dependent: np.ndarray  # some summation order overflows a partial sum: inf or NaN allowed
 
 
-def bounds(expected: np.ndarray, magnitude: np.ndarray, terms: int, dtype: np.dtype,
-           profile: Profile = STRICT, input_scale: float = 0.0) -> Bounds:
-    """The rule's bounds for an output of ``dtype``; ``terms`` is n (0 for pure data movement).
+class _Rule(NamedTuple):
+    """The scalars of the rule for one precision, dtype and n (see :func:`bounds`)."""
 
-    ``input_scale`` is max |x| + max |w|, needed only where the profile rounds inputs: below the
-    normal range rounding is absolute, not relative.
-    """
-    dtype = np.dtype(dtype)
-    none = np.zeros(np.shape(expected), dtype=bool)
-    if not is_float(dtype) or terms == 0:
-        return Bounds(np.zeros(np.shape(expected)), none, none)
-    precision = profile.precision(dtype)
+    relative: float  # times the magnitude
+    absolute: float  # plus this (gradual underflow, subnormal inputs)
+    narrowing: tuple[float, float] | None  # (u, half a subnormal) of the output when it is narrower
+    overflow: float  # the output dtype's overflow threshold
+    growth: float  # 1 + gamma_n of the accumulation type
+    overflow_acc: float  # the accumulation type's overflow threshold
+
+
+@functools.lru_cache(maxsize=1024)
+def _rule(precision: Precision, dtype: np.dtype, terms: int, input_scale: float) -> _Rule:
+    # Cached: the dtype facts come from ml_dtypes.finfo, which costs more than a tiny output's
+    # arithmetic, and a run asks for the same few combinations again and again.
     acc = precision.accumulate
     u_acc = unit_roundoff(acc)
     relative = gamma(terms, u_acc) + gamma(terms, FLOAT64_U)
@@ -106,14 +111,35 @@ def bounds(expected: np.ndarray, magnitude: np.ndarray, terms: int, dtype: np.dt
         # a subnormal input rounds with the spacing at the bottom of the normal range
         eta_in = float(finfo(acc).smallest_normal) * precision.input_rounding
         absolute += terms * eta_in * (input_scale + eta_in) * (1 + gamma(terms, u_acc))
+    narrowing = None if acc == dtype else (unit_roundoff(dtype), smallest_subnormal(dtype) / 2)
+    return _Rule(relative, absolute, narrowing, overflow_threshold(dtype), 1 + gamma(terms, u_acc),
+                 overflow_threshold(acc))
+
+
+def bounds(expected: np.ndarray, magnitude: np.ndarray, terms: int, dtype: np.dtype,
+           profile: Profile = STRICT, input_scale: float = 0.0) -> Bounds:
+    """The rule's bounds for an output of ``dtype``; ``terms`` is n (0 for pure data movement).
+
+    ``input_scale`` is max |x| + max |w|, needed only where the profile rounds inputs: below the
+    normal range rounding is absolute, not relative. Elementwise: the bounds of a slice of
+    ``expected`` and ``magnitude`` are that slice of the bounds.
+    """
+    dtype = np.dtype(dtype)
+    if not is_float(dtype) or terms == 0:
+        none = np.zeros(np.shape(expected), dtype=bool)
+        return Bounds(np.zeros(np.shape(expected)), none, none)
+    precision = profile.precision(dtype)
+    rule = _rule(precision, dtype, terms, float(input_scale) if precision.input_rounding else 0.0)
     with np.errstate(invalid="ignore", over="ignore"):
-        e0 = relative * magnitude + absolute
+        size = np.abs(expected)
+        e0 = rule.relative * magnitude + rule.absolute
         allowed = e0
-        if acc != dtype:
-            allowed = e0 + unit_roundoff(dtype) * (np.abs(expected) + e0) + smallest_subnormal(dtype) / 2
+        if rule.narrowing is not None:
+            u_out, half_subnormal = rule.narrowing
+            allowed = e0 + u_out * (size + e0) + half_subnormal
         allowed = np.where(magnitude == 0, 0.0, allowed)
-        may_overflow = np.abs(expected) + e0 >= overflow_threshold(dtype)
-        order_dependent = magnitude * (1 + gamma(terms, u_acc)) >= overflow_threshold(acc)
+        may_overflow = size + e0 >= rule.overflow
+        order_dependent = magnitude * rule.growth >= rule.overflow_acc
     return Bounds(allowed, may_overflow, order_dependent)
 
 

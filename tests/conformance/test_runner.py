@@ -1,9 +1,14 @@
-import numpy as np
+import math
 
-from convspec.conformance import Backend, run, run_vector, select
+import numpy as np
+import pytest
+
+from convspec.conformance import Backend, Vector, run, run_vector, select
 from convspec.conformance.backends.numpy import conv as numpy_conv
+from convspec.conformance.dtypes import is_float
+from convspec.conformance.expectation import expectation
 from convspec.conformance.outcomes import Outcome
-from convspec.conformance.runner import apply_expected_failures
+from convspec.conformance.runner import SNAPSHOT_BYTES, apply_expected_failures
 
 
 def _vector(corpus_by_id, vid="notes/convolution/minus-60"):
@@ -59,6 +64,65 @@ def test_a_backend_mutating_its_inputs_fails_and_cannot_change_the_expected_valu
     vector = _vector(corpus_by_id, "notes/output-size/5x5-f3-s1-p0")  # expected from the reference
     result = run_vector(vector, Backend(name="clobber", conv=clobber))
     assert result.outcome is Outcome.FAIL and result.reason == "the backend modified its input w"
+
+
+def _above_snapshot_size() -> Vector:
+    """A vector whose x is too large to be kept as a copy: the runner keeps only its digest."""
+    side = math.isqrt(SNAPSHOT_BYTES // 8) + 1
+    return Vector.from_mapping({
+        "id": "test/large-x", "title": "x above the snapshot size", "source": "tests", "catches": [],
+        "op": "conv", "dtype": "float64",
+        "inputs": {"x": {"shape": [1, 1, side, side], "generate": {"kind": "arange", "start": -50.0}},
+                   "w": {"shape": [1, 1, 1, 1], "generate": {"kind": "arange", "start": -2.0}}},
+        "expected": {"shape": [1, 1, side, side]}})
+
+
+def _touch_one(x, w, b=None, **kw):
+    out = numpy_conv(x, w, b, **kw)
+    x[0, 0, -1, -1] += 1  # one element of a large input, after computing
+    return out
+
+
+def _reshape_in_place(x, w, b=None, **kw):
+    out = numpy_conv(x, w, b, **kw)
+    x.shape = (1, 1, x.size)  # the same bytes, seen as a 1-D input
+    return out
+
+
+@pytest.mark.parametrize("conv", [_touch_one, _reshape_in_place])
+def test_a_backend_changing_a_large_input_fails_though_no_copy_of_it_was_kept(conv):
+    vector = _above_snapshot_size()
+    assert sum(a.nbytes for a in vector.arrays().values()) > SNAPSHOT_BYTES
+    assert run_vector(vector, Backend(name="ok", conv=numpy_conv)).outcome is Outcome.PASS
+    result = run_vector(vector, Backend(name=conv.__name__, conv=conv))
+    assert (result.outcome, result.reason) == (Outcome.FAIL, "the backend modified its input x")
+
+
+def test_an_output_that_reads_the_inputs_when_judged_sees_them_unchanged(corpus_by_id):
+    class Deferred:  # computes when NumPy converts it: after the runner has taken what it needs
+        def __init__(self, args, kwargs):
+            self.args, self.kwargs = args, kwargs
+
+        def __array__(self, dtype=None, copy=None):
+            return numpy_conv(*self.args, **self.kwargs)
+
+    vector = _vector(corpus_by_id)  # the -60: negative weights, so |w| for w would change the result
+    result = run_vector(vector, Backend(name="deferred", conv=lambda *a, **kw: Deferred(a, kw)))
+    assert result.outcome is Outcome.PASS
+
+
+def test_an_expectation_that_consumes_its_inputs_is_the_same_bit_for_bit(corpus):
+    for vector in corpus:
+        if vector.expected_error is not None:
+            continue
+        kept, consumed = vector.arrays(), vector.arrays()
+        a, b = expectation(vector, kept), expectation(vector, consumed, consume=True)
+        assert (a.terms, a.input_scale) == (b.terms, b.input_scale), vector.id
+        for mine, theirs in ((a.values, b.values), (a.magnitude, b.magnitude)):
+            assert mine.dtype == theirs.dtype and mine.tobytes() == theirs.tobytes(), vector.id
+        for name, array in consumed.items():  # floats became their absolute values, in place
+            wanted = np.abs(kept[name]) if vector.op == "conv" and is_float(array.dtype) else kept[name]
+            assert array.tobytes() == wanted.tobytes(), (vector.id, name)
 
 
 def test_expected_failures_turn_fail_into_xfail_and_pass_into_xpass(corpus_by_id):

@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convspec.conformance.tolerance import FLOAT64_U, allowed_error, gamma
+from convspec.conformance.tolerance import FLOAT64_U, PROFILES, allowed_error, bounds, gamma
 
 
 def test_gamma_is_higham_n_u_over_one_minus_n_u():
@@ -57,3 +57,22 @@ def test_a_correct_float32_sum_in_any_order_is_within_the_bound(xs, ws, order):
     mag = float(np.dot(np.abs(x).astype(np.float64), np.abs(w).astype(np.float64)))
     bound = allowed_error(np.array([exact]), np.array([mag]), len(xs), np.float32)[0]
     assert abs(float(total) - exact) <= bound
+
+
+@pytest.mark.parametrize("profile", PROFILES.values(), ids=PROFILES)
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "bfloat16", "int32"])
+def test_bounds_are_elementwise_so_a_block_gets_its_slice_of_them(profile, dtype):
+    # what judging block by block relies on; the overflow and special cases included
+    expected = np.array([0.0, 1.0, -60.0, 6e4, 3e38, 1e308, np.inf, np.nan, 2.0**-140])
+    magnitude = np.array([0.0, 3.0, 100.0, 7e4, 4e38, np.inf, np.inf, np.nan, 2.0**-139])
+    whole = bounds(expected, magnitude, 9, np.dtype(dtype), profile, input_scale=5.0)
+    for block in (slice(0, 4), slice(4, 9), slice(7, 8)):
+        part = bounds(expected[block], magnitude[block], 9, np.dtype(dtype), profile, input_scale=5.0)
+        for field in ("allowed", "may_overflow", "order_dependent"):
+            np.testing.assert_array_equal(getattr(part, field), getattr(whole, field)[block])
+
+
+def test_the_input_scale_counts_where_the_profile_rounds_inputs():
+    tf32 = PROFILES["tf32"]
+    tiny = np.array([2.0**-130]), np.array([2.0**-130])
+    assert bounds(*tiny, 9, np.float32, tf32, 1.0).allowed < bounds(*tiny, 9, np.float32, tf32, 1e6).allowed
