@@ -156,7 +156,8 @@ class Vector:
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The inputs as arrays of their dtypes (the values a backend receives)."""
-        return {name: tensor_values(spec).astype(self.input_dtype(name))
+        # tensor_values makes a new array on every call: no copy is needed when the dtype matches
+        return {name: tensor_values(spec).astype(self.input_dtype(name), copy=False)
                 for name, spec in self.inputs.items()}
 
     def expected_values(self) -> np.ndarray | None:
