@@ -12,7 +12,6 @@ not installed) is printed as "skipped" and does not fail the run. No pytest; tor
 from __future__ import annotations
 
 import argparse
-import contextlib
 import ctypes
 import importlib
 import importlib.util
@@ -31,10 +30,11 @@ import tracemalloc
 from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
+from unittest import mock
 
 import numpy as np
 
-SECTIONS = ("speed", "memory", "startup", "corpus")
+SECTIONS = ("speed", "memory", "startup", "corpus", "parallel", "fuzz")
 FRAMEWORK_MODULES = ("torch", "tensorflow", "jax", "jaxlib", "onnxruntime", "onnx")
 
 SPEED_RATIO = 3.0  # reference time / torch time, float64 on the CPU
@@ -42,6 +42,8 @@ MEMORY_RATIO = 3.0  # reference peak / (output + inputs)
 STARTUP_SECONDS = 0.5  # `convspec --help`
 CORPUS_SECONDS = 20.0  # `convspec run --backend numpy`, the whole built-in corpus
 OVERHEAD_FRACTION = 0.10  # runner time outside backend and reference / total
+PARALLEL_SPEEDUP = 1.7  # -j 1 time / -j 2 time, compute-bound vectors, 2 cores ("near-linear")
+FUZZ_RATE = 200.0  # `convspec fuzz --backend numpy`, small cases judged per second
 LARGE_ELEMENTS = 10**8
 THREADS_VARIABLE = "CONVSPEC_BENCHMARK_THREADS"
 
@@ -367,7 +369,7 @@ def corpus(report: Report) -> None:
             report.figure(f"whole corpus, numpy backend ({state} cache, wall, new process)",
                           f"{walls[state]:.2f} s", f"< {CORPUS_SECONDS:g} s", ok)
     with tempfile.TemporaryDirectory(prefix="convspec-bench-cache-") as cache, \
-            _environment("CONVSPEC_CACHE_DIR", cache):
+            mock.patch.dict(os.environ, {"CONVSPEC_CACHE_DIR": cache}):
         cold = corpus_split()
         split = corpus_split()
     count = split["backend_calls"]
@@ -390,19 +392,6 @@ def corpus(report: Report) -> None:
     report.figure("runner overhead / total (warm cache)",
                   f"{overhead / total:.1%} ({overhead:.2f} s of {total:.2f} s)",
                   f"<= {OVERHEAD_FRACTION:.0%}", overhead / total <= OVERHEAD_FRACTION)
-
-
-@contextlib.contextmanager
-def _environment(name: str, value: str):
-    saved = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if saved is None:
-            del os.environ[name]
-        else:
-            os.environ[name] = saved
 
 
 # --- scale: an output of 10**8 elements --------------------------------------------------------------
@@ -432,7 +421,8 @@ def large_child() -> None:
     from convspec import reference
     from convspec.conformance import Backend, run_vector
     from convspec.conformance.expectation import expectation, output_dtype
-    from convspec.conformance.judge import judge
+    from convspec.conformance.judge import judge_expectation
+    from convspec.conformance.runner import fingerprint
 
     vector = large_vector()
     inputs = vector.arrays()
@@ -462,12 +452,11 @@ def large_child() -> None:
             return value
 
         arrays = step("inputs (vector.arrays)", vector.arrays)
-        copies = step("copies for the backend", lambda: {k: v.copy() for k, v in arrays.items()})
-        del copies
-        expect = step("expectation (reference twice)", lambda: expectation(vector, arrays))
-        dtype = output_dtype(vector)
-        bounds = step("bounds", lambda: expect.bounds(dtype))
-        step("judge", lambda: judge(out, expect.values, bounds, dtype))
+        step("input fingerprints", lambda a=arrays: {k: fingerprint(v) for k, v in a.items()})
+        # as in run_vector: |x|, |w|, |b| overwrite the inputs, which are dropped before judging
+        expect = step("expectation (reference twice)", lambda a=arrays: expectation(vector, a, consume=True))
+        del arrays
+        step("judge (bounds per block)", lambda: judge_expectation(out, expect, output_dtype(vector)))
     finally:
         tracemalloc.stop()
     print(json.dumps({"out_bytes": out.nbytes, "in_bytes": in_bytes, "ref_peak": peak_ref,
@@ -508,24 +497,175 @@ def large(report: Report) -> None:
                   f"<= {MEMORY_RATIO:g}x", ratio <= MEMORY_RATIO and r["outcome"] == "pass")
 
 
-# --- other engineers' figures ------------------------------------------------------------------------
+# --- -j N: parallel speed-up ---------------------------------------------------------------------
 
-def not_measured_here(report: Report) -> None:
-    """Targets of issue 10 whose code is not in this checkout yet (their owners benchmark them)."""
-    help_text = subprocess.run([*convspec_command(), "--help"], capture_output=True, text=True,
-                               check=False).stdout
-    run_help = subprocess.run([*convspec_command(), "run", "--help"], capture_output=True, text=True,
-                              check=False).stdout
-    lines = []
-    if "--jobs" not in run_help and " -j" not in run_help:
-        lines.append("-j N parallel speed-up on 2 cores: not measured here (no -j option yet)")
-    if "fuzz" not in help_text and importlib.util.find_spec("convspec.conformance.fuzz") is None:
-        lines.append("fuzz throughput (>= 200 small cases/s against numpy): not measured here (no fuzz "
-                     "command yet)")
-    if lines:
-        report.section("not measured here")
-        for text in lines:
-            report.info(text)
+PARALLEL_VECTORS = 24  # the compute-bound workload: this many vectors of ...
+PARALLEL_SHAPE = (2, 32, 48)  # ... N=2, 32 -> 32 channels, 48x48, 3x3 pad 1, float64 (~50-60 ms each)
+
+
+def parallel_vectors() -> list:
+    """Generated float64 vectors heavy enough that a worker's time goes into computing, not messages."""
+    from convspec.conformance import Vector
+
+    n, c, side = PARALLEL_SHAPE
+
+    def ints(shape, seed):
+        return {"shape": shape, "generate": {"kind": "uniform_int", "seed": seed, "low": -3, "high": 3}}
+
+    return [Vector.from_mapping({
+        "id": f"benchmark/parallel-{i}", "title": "a compute-bound vector", "source": "benchmarks",
+        "catches": [], "op": "conv", "dtype": "float64",
+        "inputs": {"x": ints([n, c, side, side], 10 + i), "w": ints([c, c, 3, 3], 100 + i),
+                   "b": ints([c], 200 + i)},
+        "expected": {"shape": [n, c, side, side]}, "attributes": {"padding": 1}})
+        for i in range(PARALLEL_VECTORS)]
+
+
+def started_pool(jobs: int, threads: int | None = None):
+    """A WorkerPool of ``jobs`` numpy workers and its start-up time. ``threads``: BLAS/OpenMP threads
+    per worker, set as a user would (None: the pool's own choice, max(1, cores // jobs))."""
+    from convspec.conformance.isolation import THREAD_VARIABLES, Limits, WorkerPool
+
+    chosen = {} if threads is None else dict.fromkeys(THREAD_VARIABLES, str(threads))
+    with mock.patch.dict(os.environ, chosen):
+        start = time.perf_counter()
+        pool = WorkerPool("numpy", "strict", jobs, Limits())
+        return pool, time.perf_counter() - start
+
+
+def pool_run(pool, vectors: list) -> Callable[[], object]:
+    def run_all():
+        results = list(pool.run(vectors))
+        assert len(results) == len(vectors), "results missing"
+        return results
+
+    return run_all
+
+
+def parallel(report: Report, repeat: int) -> None:
+    from convspec.conformance import load_vectors, resolve, run
+    from convspec.conformance.isolation import THREAD_VARIABLES, usable_cores, worker_threads
+
+    corpus_repeat = 2 * repeat  # a run of the corpus takes a fraction of a second: more runs, less noise
+    report.section(f"-j N: speed-up of 2 worker processes over 1, side by side (best of {corpus_repeat} "
+                   f"interleaved runs on the corpus, {repeat} on the compute-bound vectors; workers "
+                   "already started)")
+    cores = usable_cores()
+    if cores < 2:
+        report.info(f"{cores} usable core: no parallelism to measure")
+        report.figure("compute-bound, -j 1 / -j 2 (median pair)", "not measured (1 core)",
+                      f">= {PARALLEL_SPEEDUP:g}x", None)
+        return
+    user = ", ".join(f"{k}={os.environ[k]}" for k in THREAD_VARIABLES if k in os.environ)
+    threads = {jobs: worker_threads(jobs).get("OPENBLAS_NUM_THREADS", f"the user's ({user})")
+               for jobs in (1, 2)}
+    report.info(f"{cores} usable cores; BLAS threads per worker: -j 1 {threads[1]}, -j 2 {threads[2]}")
+
+    # (a) the built-in corpus, as `convspec run --backend numpy -j 1` and `-j 2` run it
+    vectors = load_vectors()
+    backend = resolve("numpy")
+    (in_process,) = best_times([lambda: list(run(vectors, backend))], corpus_repeat)
+    one, one_start = started_pool(1)
+    two, two_start = started_pool(2)
+    try:
+        first = [timed_once(pool_run(one, vectors)), timed_once(pool_run(two, vectors))]
+        t_one, t_two = best_times([pool_run(one, vectors), pool_run(two, vectors)], corpus_repeat)
+    finally:
+        one.close()
+        two.close()
+    ratio = min(t_one) / min(t_two)
+    report.info(f"corpus ({len(vectors)} vectors): in this process {min(in_process):.3f} s; -j 1 "
+                f"{min(t_one):.3f} s (median {statistics.median(t_one):.3f}), -j 2 {min(t_two):.3f} s "
+                f"(median {statistics.median(t_two):.3f}); first run after start-up {first[0]:.3f} s and "
+                f"{first[1]:.3f} s")
+    report.info(f"worker start-up (not timed above): -j 1 {one_start:.2f} s, -j 2 {two_start:.2f} s")
+    # information, not a target: ~0.2 s of 1 ms vectors swings with the machine's load (see README)
+    report.info(f"corpus, -j 1 / -j 2: {ratio:.2f}x (best times), {pair_ratio(t_one, t_two):.2f}x (median "
+                f"of the runs' pairs); in this process / -j 2: {min(in_process) / min(t_two):.2f}x "
+                "(information)")
+
+    # (b) compute-bound vectors, one BLAS thread per worker on both sides: the same work per vector,
+    # twice the workers
+    heavy = parallel_vectors()
+    n, c, side = PARALLEL_SHAPE
+    one, one_start = started_pool(1, threads=1)
+    two, two_start = started_pool(2, threads=1)
+    try:
+        outcomes = {r.outcome.value for r in pool_run(one, heavy[:1])()}
+        t_one, t_two = best_times([pool_run(one, heavy), pool_run(two, heavy)], repeat)
+    finally:
+        one.close()
+        two.close()
+    report.info(f"compute-bound: {len(heavy)} vectors of N={n}, {c}->{c}, {side}x{side}, 3x3 pad 1, float64 "
+                f"({', '.join(sorted(outcomes))}), one BLAS thread per worker: -j 1 {min(t_one):.2f} s "
+                f"({1e3 * min(t_one) / len(heavy):.0f} ms/vector; median {statistics.median(t_one):.2f}), "
+                f"-j 2 {min(t_two):.2f} s (median {statistics.median(t_two):.2f}); workers started in "
+                f"{one_start:.2f} s and {two_start:.2f} s")
+    ratio = pair_ratio(t_one, t_two)
+    report.info(f"compute-bound, -j 1 / -j 2 of each pair of runs (-j 1 then -j 2): "
+                f"{', '.join(f'{a / b:.2f}' for a, b in zip(t_one, t_two, strict=True))}; of the best times "
+                f"{min(t_one) / min(t_two):.2f}x")
+    own = worker_threads(1).get("OPENBLAS_NUM_THREADS") or os.environ.get("OPENBLAS_NUM_THREADS")
+    if own != "1":  # -j 1 on its own would give its worker other than 1 thread: show what that costs
+        default, _ = started_pool(1)
+        try:
+            once = timed_once(pool_run(default, heavy))
+        finally:
+            default.close()
+        report.info(f"for comparison, -j 1 with its own choice of {threads[1]} BLAS threads: {once:.2f} s "
+                    "(one run; OpenBLAS's threads gain little on these sizes, and slow down badly when "
+                    "another process holds a core)")
+    report.figure("compute-bound, -j 1 / -j 2 (median pair)", f"{ratio:.2f}x", f">= {PARALLEL_SPEEDUP:g}x",
+                  ratio >= PARALLEL_SPEEDUP and outcomes == {"pass"})
+
+
+def pair_ratio(first: list[float], second: list[float]) -> float:
+    """The median of first[i] / second[i]: runs taken one after the other see the same machine, so
+    their ratio is steadier than that of two best times caught minutes apart (the speed of these
+    virtual cores drifts by 20-30 % over minutes)."""
+    return statistics.median(a / b for a, b in zip(first, second, strict=True))
+
+
+def timed_once(function: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+# --- fuzz throughput ---------------------------------------------------------------------------------
+
+FUZZ_SECONDS = 12.0  # the search's time budget
+
+
+def fuzz(report: Report) -> None:
+    import re
+    import tempfile
+
+    report.section(f"`convspec fuzz --backend numpy`: small cases judged per second ({FUZZ_SECONDS:g} s "
+                   "budget, a new process)")
+    if importlib.util.find_spec("hypothesis") is None:
+        report.info("Hypothesis is not installed (pip install hypothesis): not measured")
+        report.figure("fuzz throughput, numpy", "not measured", f">= {FUZZ_RATE:g} cases/s", None)
+        return
+    with tempfile.TemporaryDirectory() as out:
+        command = [*convspec_command(), "fuzz", "--backend", "numpy", "--seed", "0", "--examples",
+                   "10000000", "--time-budget", f"{FUZZ_SECONDS:g}", "--out", out]
+        start = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - start
+    report.info(f"{' '.join(command[:-2])}")
+    found = re.search(r"no failure in (\d+) cases .*? in ([\d.]+) s,", done.stdout)
+    if done.returncode != 0 or not found:
+        report.info(f"exit {done.returncode}: {(done.stdout + done.stderr).strip()[-600:]}")
+        report.figure("fuzz throughput, numpy", "no clean run", f">= {FUZZ_RATE:g} cases/s", False)
+        return
+    cases, seconds = int(found.group(1)), float(found.group(2))
+    report.info(done.stdout.strip().splitlines()[-1])
+    report.info(f"{cases} cases in {seconds:.1f} s of search; the whole process {wall:.1f} s "
+                f"({cases / wall:.0f} cases/s counting start-up and the import of Hypothesis)")
+    rate = cases / seconds
+    report.figure("fuzz throughput, numpy", f"{rate:.0f} cases/s", f">= {FUZZ_RATE:g} cases/s",
+                  rate >= FUZZ_RATE)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -569,7 +709,10 @@ def main(argv: list[str] | None = None) -> int:
         corpus(report)
     if args.large:
         large(report)
-    not_measured_here(report)
+    if "parallel" in sections:
+        parallel(report, max(3, args.repeat))
+    if "fuzz" in sections:
+        fuzz(report)
     report.section("summary")
     report.info(f"load average at end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}; "
                 f"{time.perf_counter() - began:.0f} s in all")
