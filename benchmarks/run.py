@@ -17,6 +17,7 @@ import importlib
 import importlib.util
 import io
 import json
+import math
 import os
 import platform
 import resource
@@ -352,6 +353,36 @@ def corpus_split() -> dict:
             **{f"{k}_calls": w.calls for k, w in watches.items()}}
 
 
+def thinnest_runner(precomputed_inputs: bool, repeat: int = 7) -> tuple[float, float, int]:
+    """A lower bound on any runner's overhead: per vector only generate the inputs (or copy them,
+    generated beforehand), call the numpy backend and the reference (values and magnitude), make
+    one comparison and write one line; no bounds, worst element, checks or reports. Returns the
+    best (total, backend + reference) seconds and the vector count."""
+    from convspec import reference
+    from convspec.conformance import load_vectors, resolve
+
+    vectors = [v for v in load_vectors() if v.expected_error is None and v.op == "conv"]
+    conv = resolve("numpy").conv
+    ready = {v.id: v.arrays() for v in vectors} if precomputed_inputs else {}
+    best = (math.inf, 0.0)
+    sink = io.StringIO()
+    for _ in range(repeat):
+        inside = 0.0
+        begun = time.perf_counter()
+        for v in vectors:
+            a = {k: x.copy() for k, x in ready[v.id].items()} if precomputed_inputs else v.arrays()
+            attrs = {"stride": v.stride, "padding": v.padding, "dilation": v.dilation, "groups": v.groups}
+            start = time.perf_counter()
+            got = conv(a["x"], a["w"], a.get("b"), **attrs)
+            values = reference.conv(a["x"], a["w"], a.get("b"), **attrs)
+            magnitude = reference.conv(np.abs(a["x"]), np.abs(a["w"]), a.get("b"), **attrs)
+            inside += time.perf_counter() - start
+            with np.errstate(all="ignore"):
+                sink.write(f"{v.id} {bool(np.all(np.abs(got - values) <= 1e-6 * magnitude))}\n")
+        best = min(best, (time.perf_counter() - begun, inside))
+    return (*best, len(vectors))
+
+
 def corpus(report: Report) -> None:
     report.section("the built-in corpus against the numpy backend")
     command = [*convspec_command(), "run", "--backend", "numpy"]
@@ -389,6 +420,13 @@ def corpus(report: Report) -> None:
     overhead = total - split["backend_seconds"] - split["reference_seconds"]
     report.info(f"runner time per vector (warm cache): {1e3 * overhead / count:.2f} ms, against "
                 f"{1e3 * (total - overhead) / count:.2f} ms in the backend and the reference")
+    for precomputed in (False, True):
+        whole, inside, n = thinnest_runner(precomputed)
+        inputs = "copied, generated beforehand" if precomputed else "generated"
+        report.info(f"for scale, the thinnest conceivable runner (inputs {inputs}; backend, reference "
+                    f"twice, one comparison, one line; no bounds, checks or worst element) on {n} conv "
+                    f"vectors: {(whole - inside) / whole:.0%} outside backend and reference "
+                    f"({1e3 * (whole - inside) / n:.3f} ms per vector)")
     report.figure("runner overhead / total (warm cache)",
                   f"{overhead / total:.1%} ({overhead:.2f} s of {total:.2f} s)",
                   f"<= {OVERHEAD_FRACTION:.0%}", overhead / total <= OVERHEAD_FRACTION)
