@@ -67,14 +67,14 @@ def _results(args, vectors, backend, profile, xfails):
 def _expected_failures(args: argparse.Namespace, load) -> dict[str, str]:
     """The file named by --expected-failures; for a built-in adapter, the deviations convspec ships
     for it (conformance/backends/expected_failures/NAME.yaml) unless told 'none'."""
-    from .matrix import EXPECTED_FAILURES
+    from .expected_failures import shipped_for
 
     if args.expected_failures == "none":
         return {}
     if args.expected_failures:
         return load(args.expected_failures)
-    shipped = EXPECTED_FAILURES / f"{args.backend}.yaml"
-    if shipped.exists():
+    shipped = shipped_for(args.backend)
+    if shipped:
         print(f"known deviations of {args.backend}: {shipped} (--expected-failures none to ignore)",
               file=sys.stderr)
         return load(shipped)

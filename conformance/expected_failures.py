@@ -7,6 +7,15 @@ from pathlib import Path
 from .errors import VectorFileError, VectorProblem
 from .loading import read_yaml
 
+# The deviations convspec records for its built-in adapters, one NAME.yaml per backend.
+SHIPPED = Path(__file__).parent / "backends" / "expected_failures"
+
+
+def shipped_for(backend: str) -> Path | None:
+    """The expected-failures file convspec ships for a built-in backend, if it has one."""
+    path = SHIPPED / f"{backend}.yaml"
+    return path if path.exists() else None
+
 
 def load_expected_failures(path: Path | str) -> dict[str, str]:
     """Read ``{vector id: reason}`` from a YAML list of ``{id: ..., reason: ...}`` entries."""

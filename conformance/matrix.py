@@ -12,21 +12,20 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from .backends import BackendNotFound, installed, resolve
-from .expected_failures import load_expected_failures
+from .expected_failures import load_expected_failures, shipped_for
 from .isolation import Limits, WorkerPool
 from .outcomes import Outcome, Result
 from .runner import apply_expected_failures, run
 from .tolerance import PROFILES
 from .vector import Vector
 
-EXPECTED_FAILURES = Path(__file__).parent / "backends" / "expected_failures"
 COLUMNS = [Outcome.PASS, Outcome.FAIL, Outcome.ERROR, Outcome.CRASH, Outcome.TIMEOUT,
            Outcome.UNSUPPORTED, Outcome.XFAIL, Outcome.XPASS]
 
 
 def expected_failures_for(name: str) -> dict[str, str]:
-    path = EXPECTED_FAILURES / f"{name}.yaml"
-    return load_expected_failures(path) if path.exists() else {}
+    path = shipped_for(name)
+    return load_expected_failures(path) if path else {}
 
 
 def _results(name: str, vectors: list[Vector], profile: str) -> list[Result]:
