@@ -10,6 +10,7 @@ import numpy as np
 LCG_MULTIPLIER = 6364136223846793005
 LCG_INCREMENT = 1442695040888963407
 MASK64 = (1 << 64) - 1
+DOUBLING_FROM = 2048  # draws from which the doubling method beats cumprod/cumsum
 
 
 def lcg_uint32(seed: int, count: int) -> list[int]:
@@ -23,12 +24,25 @@ def lcg_uint32(seed: int, count: int) -> list[int]:
 
 def _draws(seed: int, count: int) -> np.ndarray:
     """:func:`lcg_uint32` as a uint64 array."""
-    if count == 0:
-        return np.zeros(0, dtype=np.uint64)
-    a = np.full(count, LCG_MULTIPLIER, dtype=np.uint64)
-    powers = np.cumprod(a, dtype=np.uint64)  # a**1 .. a**count
-    series = np.cumsum(np.concatenate([[np.uint64(1)], powers[:-1]]), dtype=np.uint64)
-    states = powers * np.uint64(seed & MASK64) + np.uint64(LCG_INCREMENT) * series
+    if count < DOUBLING_FROM:
+        if count == 0:
+            return np.zeros(0, dtype=np.uint64)
+        a = np.full(count, LCG_MULTIPLIER, dtype=np.uint64)
+        powers = np.cumprod(a, dtype=np.uint64)  # a**1 .. a**count
+        series = np.cumsum(np.concatenate([[np.uint64(1)], powers[:-1]]), dtype=np.uint64)
+        states = powers * np.uint64(seed & MASK64) + np.uint64(LCG_INCREMENT) * series
+        return states >> np.uint64(32)
+    # Long runs by doubling: with the states of the first n steps known, the next n follow from
+    # them by one affine map, s -> a_n*s + c_n, itself the n-fold composition of the step (vectorised
+    # where cumprod and cumsum are sequential).
+    states = np.empty(count, dtype=np.uint64)
+    states[0] = (LCG_MULTIPLIER * seed + LCG_INCREMENT) & MASK64
+    a, c, n = LCG_MULTIPLIER, LCG_INCREMENT, 1
+    while n < count:
+        m = min(n, count - n)
+        states[n:n + m] = states[:m] * np.uint64(a) + np.uint64(c)
+        a, c = (a * a) & MASK64, (a * c + c) & MASK64
+        n += m
     return states >> np.uint64(32)
 
 

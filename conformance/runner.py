@@ -42,9 +42,11 @@ SNAPSHOT_BYTES = 1 << 20
 
 def fingerprint(array: np.ndarray) -> tuple:
     """What a backend must not change in one of its inputs: the array's layout and its bytes (kept
-    when small, else their BLAKE2b digest). Bitwise: rewriting a NaN's payload is a change too."""
+    when small, else their SHA-1 digest: a check against accidents, not attacks, and with the CPU's
+    SHA instructions three times faster than BLAKE2b). Bitwise: rewriting a NaN's payload is a
+    change too."""
     content = (array.tobytes() if array.nbytes <= SNAPSHOT_BYTES
-               else hashlib.blake2b(np.ascontiguousarray(array), digest_size=16).digest())
+               else hashlib.sha1(np.ascontiguousarray(array), usedforsecurity=False).digest())
     return array.shape, array.strides, array.dtype, content
 
 

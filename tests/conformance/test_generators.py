@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from convspec.conformance.generators import generate, lcg_uint32
+from convspec.conformance.generators import DOUBLING_FROM, generate, lcg_uint32
 
 
 def hand_lcg_draws(seed: int, count: int) -> list[int]:
@@ -200,3 +200,10 @@ def test_random_float_matches_the_formula(seed, p, lo, data, signed, count):
 def test_random_float_is_signed_by_default():
     spec = {"kind": "random_float", "seed": 4, "precision": 11, "exp_min": -3, "exp_max": 3}
     assert generate(spec, (40,)).tolist() == hand_random_float(4, 11, -3, 3, True, 40)
+
+
+@pytest.mark.parametrize("count", [DOUBLING_FROM - 1, DOUBLING_FROM, DOUBLING_FROM + 1,
+                                   3 * DOUBLING_FROM + 5])
+@pytest.mark.parametrize("seed", [0, 1, 2**64 - 1])
+def test_long_runs_of_draws_follow_the_recurrence(count, seed):
+    assert lcg_uint32(seed, count) == hand_lcg_draws(seed, count)
