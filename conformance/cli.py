@@ -241,8 +241,11 @@ PROFILE_NAMES = ("half-accumulate", "strict", "tf32")
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="convspec", description=(
-        "Check a convolution implementation against the convspec test vectors."))
+    top = argparse.ArgumentParser(
+        prog="convspec", description="Check a convolution implementation against the convspec test vectors.",
+        epilog="environment: CONVSPEC_CACHE_DIR=DIR keeps the cache of vector files that passed every "
+               "check in DIR (default: $XDG_CACHE_HOME/convspec or ~/.cache/convspec); "
+               "CONVSPEC_CACHE_DIR=off turns it off.")
     verbs = top.add_subparsers(dest="verb", metavar="VERB")
     verbs.required = True
 

@@ -167,3 +167,9 @@ def test_old_entries_are_pruned_beyond_the_limit(cache_dir, monkeypatch):
     assert len(list(cache_dir.glob("*.marshal"))) == 2
     assert vector_cache.lookup(b"file 3", (1,)) == {"n": 3}
     assert vector_cache.lookup(b"file 0", (1,)) is None
+
+
+def test_convspec_help_names_the_cache_variable():
+    from convspec.conformance.cli import parser
+
+    assert f"{vector_cache.ENVIRONMENT}=off" in " ".join(parser().format_help().split())
