@@ -183,6 +183,9 @@ MODELS: dict[str, Callable[[Args, np.dtype], np.ndarray]] = {
     "groups-interleaved": lambda a, t: _groups_interleaved(a),
     "groups-dense": lambda a, t: a.ref(w=np.tile(a.w, (1, a.groups) + (1,) * a.rank), groups=1),
     "bias-dropped": lambda a, t: _only(a.b is not None, lambda: a.ref(b=None)),
+    "bias-after-rounding": lambda a, t: _only(is_float(t) and t.itemsize == 2 and a.b is not None, lambda: (
+        a.ref(b=None).astype(t).astype(np.float64)
+        + a.b.astype(np.float64).reshape((1, -1) + (1,) * a.rank))),
     "bias-per-tap": lambda a, t: _only(a.b is not None, lambda: a.ref(b=None) + math.prod(a.w.shape[2:])
                                        * a.b.astype(np.float64).reshape((1, -1) + (1,) * a.rank)),
     "batch-first-only": lambda a, t: np.repeat(a.ref(x=a.x[:1]), a.x.shape[0], axis=0),

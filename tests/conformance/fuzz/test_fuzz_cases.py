@@ -125,3 +125,14 @@ def test_diagnosis_names_the_mistake_a_wrong_output_shows():
     assert diagnose(vector, np.array([[[1.0]]])).exact is False  # the right answer is no mistake
     invalid = Call("float64", call.inputs, {"stride": [0]}, error="stride")
     assert diagnose(call_vector(invalid), np.zeros((1, 1, 1))).catches == ("accepts-invalid",)
+
+
+def test_diagnosis_names_a_bias_added_after_rounding():
+    # the case convspec fuzz shrank on TensorFlow: -1 + 0.01564 rounds to -0.984375 before the bias
+    half = np.float16
+    call = Call("float16", {"x": np.array([[[-1.0], [1.0]]], half),
+                            "w": np.array([[[1.0], [0.0156402587890625]]], half), "b": np.array([1.0], half)})
+    vector = call_vector(call)
+    # accumulating in float16 rounds the same partial sum, so it reproduces the output too
+    assert diagnose(vector, np.array([[[0.015625]]], half)).catches == ("bias-after-rounding",
+                                                                        "accumulate-half")
