@@ -59,7 +59,9 @@ def build_model(x_shape: tuple[int, ...], w_shape: tuple[int, ...], b_shape: tup
     elif b_shape is None:
         nodes = [helper.make_node("ConvInteger", ["x", "w"], ["y"], **attrs)]
     else:
-        inputs.append(helper.make_tensor_value_info("b", TensorProto.INT32, list(b_shape)))
+        # declared (M,), as Conv's B is: ONNX Runtime then refuses a bias of any other shape, which
+        # the Add below would otherwise broadcast
+        inputs.append(helper.make_tensor_value_info("b", TensorProto.INT32, [w_shape[0]]))
         rank = len(x_shape) - 2
         initializers.append(helper.make_tensor("axes", TensorProto.INT64, [rank],
                                                list(range(1, rank + 1))))
