@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from convspec import reference
+from convspec.reference.exact import conv_exact
 
 from .dtypes import is_float
 from .dtypes import output_dtype as _output_dtype
@@ -44,6 +45,22 @@ def _absolute(a: np.ndarray, consume: bool) -> np.ndarray:
     return np.abs(a, out=a) if consume and a.flags.writeable else np.abs(a)
 
 
+def _exact_where_overflowed(vector: Vector, arrays: dict[str, np.ndarray], values: np.ndarray,
+                            magnitude: np.ndarray) -> np.ndarray:
+    """``values`` with the exact result, rounded once, where the reference's float64 sum became inf
+    or NaN and the sum of |x|*|w| overflows too: there the reference's order may have overflowed a
+    partial sum of an exact result that is finite (1e308 + 1e308 - 1e308), and a backend summing
+    in another order would be failed for the right answer. Elsewhere a non-finite result comes from
+    a non-finite input and stands."""
+    suspect = ~np.isfinite(values) & np.isinf(magnitude)
+    if not suspect.any():
+        return values
+    _, exact = conv_exact(arrays["x"], arrays["w"], arrays.get("b"), stride=vector.stride,
+                          padding=vector.padding, dilation=vector.dilation, groups=vector.groups,
+                          where=suspect)
+    return np.where(suspect, exact, values)
+
+
 def expectation(vector: Vector, arrays: dict[str, np.ndarray] | None = None, *,
                 consume: bool = False) -> Expectation:
     """Expected values (inline ones take precedence: they are normative) and their error bounds.
@@ -57,8 +74,14 @@ def expectation(vector: Vector, arrays: dict[str, np.ndarray] | None = None, *,
     values = reference_output(vector, arrays) if stored is None else stored
     if vector.op == "pad":
         return Expectation(values, np.abs(values), terms=0)
+    # Only float64 inputs can overflow the reference's float64 sums (float32 products stay below
+    # 1e77); where they did, the inputs are needed once more, for the exact value.
+    overflowed = stored is None and vector.dtype == "float64" and not np.isfinite(values).all()
+    inputs = {k: v.copy() for k, v in arrays.items()} if overflowed and consume else arrays
     absolute = {k: _absolute(v, consume) for k, v in arrays.items()}
     magnitude = reference_output(vector, absolute)
+    if overflowed:
+        values = _exact_where_overflowed(vector, inputs, values, magnitude)
     terms = vector.inputs["w"]["shape"][1] * math.prod(vector.kernel_shape) + ("b" in arrays)
     scale = sum(float(np.max(a, where=np.isfinite(a), initial=0.0)) for a in (absolute["x"], absolute["w"]))
     return Expectation(values, magnitude, terms, scale)

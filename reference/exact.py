@@ -36,12 +36,13 @@ def _to_float(value: Fraction) -> float:
 
 
 def conv_exact(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, stride: Sequence[int],
-               padding: Sequence[Sequence[int]], dilation: Sequence[int], groups: int
-               ) -> tuple[np.ndarray, np.ndarray]:
+               padding: Sequence[Sequence[int]], dilation: Sequence[int], groups: int,
+               where: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The exact convolution: (object array of Fractions, or None where non-finite; float64 array
     of the exact values rounded once to nearest, with IEEE infinities and NaN).
 
-    Arguments as in the backend protocol; they are assumed valid.
+    Arguments as in the backend protocol; they are assumed valid. With ``where`` (a boolean array
+    of the output's shape) only those elements are computed; the others are meaningless.
     """
     x, w = np.asarray(x), np.asarray(w)
     rank = x.ndim - 2
@@ -64,6 +65,8 @@ def conv_exact(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, str
         for pos_out in itertools.product(*(range(s) for s in sizes)):
             acc = 0
             here = (n, o, *pos_out)
+            if where is not None and not where[here]:
+                continue
             for c, tap in itertools.product(range(group_channels), itertools.product(*map(range, kernel))):
                 idx = [pos_out[a] * stride[a] + tap[a] * dilation[a] - padding[a][0] for a in range(rank)]
                 wv = wf[(o, c, *tap)]

@@ -375,9 +375,9 @@ def small_tensor(c: Chooser, shape: tuple[int, ...], dtype: str) -> np.ndarray:
 def overflow_depends_on_order(dtype: str, arrays: dict[str, np.ndarray], structure: Structure,
                               profile: str) -> bool:
     """Whether some output element's finite products can overflow a partial sum in one summation
-    order and not in another. The reference sums in one order, and the accuracy rule accepts an
-    infinite result there but requires a finite one to match the reference's (possibly infinite)
-    value, so such calls would fail correct backends: they are not generated."""
+    order and not in another. There the accuracy rule accepts inf or NaN, and a finite result
+    within a bound as large as the overflowing sum of |x|*|w|: such an element judges next to
+    nothing, so such calls are not generated."""
     if dtype in INT_DTYPES:
         return False
     acc = PROFILES[profile].precision(FLOAT_DTYPES[dtype]).accumulate

@@ -3,6 +3,7 @@ from fractions import Fraction
 
 import numpy as np
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from strategies import conv_cases, naive_conv
 
 from convspec.reference import conv
@@ -67,3 +68,14 @@ def test_scipy_reference_is_within_its_own_error_term_of_the_exact_result(case):
     n = w.shape[1] * math.prod(w.shape[2:]) + (b is not None)
     gamma = n * 2.0**-53 / (1 - n * 2.0**-53)
     assert np.all(np.abs(fast - exact) <= gamma * magnitude + n * 2.0**-1074)
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=conv_cases(), data=st.data())
+def test_where_computes_exactly_the_chosen_elements(case, data):
+    x, w, b, attrs = case
+    _, whole = conv_exact(x, w, b, **attrs)
+    chosen = np.array(data.draw(st.lists(st.booleans(), min_size=whole.size, max_size=whole.size)),
+                      dtype=bool).reshape(whole.shape)
+    _, part = conv_exact(x, w, b, **attrs, where=chosen)
+    np.testing.assert_array_equal(part[chosen], whole[chosen])
