@@ -135,9 +135,6 @@ def _float_block(tally: _Tally, start: int, got: np.ndarray, expected: np.ndarra
             ratio = _ratio(diff, allowed)
             _offer(tally, start, _last_max(np.where(within, -1.0, ratio), diff), diff, ratio, g, expected,
                    allowed, True)
-        elif tally.bad == 0 and not diff.any():
-            # exact everywhere: every (ratio, error) is (0, 0), and the last element is the worst
-            _offer(tally, start, diff.size - 1, diff, diff, g, e, allowed, False)
         elif tally.bad == 0:
             # no element fails, so 0 <= diff <= allowed: diff / allowed is the ratio, except
             # 0 / 0 (nothing allowed and no error), a NaN that fmax turns into the ratio 0
