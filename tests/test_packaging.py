@@ -28,6 +28,7 @@ def test_wheel_holds_only_the_convspec_package_and_its_vectors(wheel):
     assert "convspec/spec/vectors/notes-convolution.yaml" in names
     assert "convspec/reference/conv.py" in names
     assert "convspec/conformance/backends/numpy.py" in names
+    assert "convspec/conformance/cli/__init__.py" in names and "convspec/conformance/cli/fuzz.py" in names
 
 
 def test_installed_wheel_runs_the_corpus_from_anywhere(wheel, tmp_path):

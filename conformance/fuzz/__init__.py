@@ -8,8 +8,8 @@ check a backend against itself, with no reference.
 
 Modules: ``strategies`` (the attribute and value space), ``cases`` (a call as a vector),
 ``diagnosis`` (which registered mistake a failure shows), ``writer`` (the YAML reproducer),
-``metamorphic`` (the laws), ``engine`` (driving Hypothesis: budgets, progress, shrinking) and
-``command`` (the command line verb).
+``metamorphic`` (the laws) and ``engine`` (driving Hypothesis: budgets, progress, shrinking); the
+command line verb is ``convspec.conformance.cli.fuzz``.
 
 Hypothesis is needed only here, so importing this package imports nothing: the command line
 stays usable without Hypothesis, and `convspec fuzz` says how to install it.

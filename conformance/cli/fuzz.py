@@ -10,14 +10,14 @@ import importlib.util
 import sys
 from pathlib import Path
 
+from .usage import EXIT_OK, PROFILE_NAMES, UsageError
+
 DTYPE_CHOICES = ("float64", "float32", "float16", "bfloat16", "int8", "uint8", "int32")
-EXIT_OK, EXIT_FOUND = 0, 1
+EXIT_FOUND = 1
 
 
 def add_parser(verbs: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the `fuzz` verb to the `convspec` command line (importing no NumPy, as `--help` must not)."""
-    from ..cli import PROFILE_NAMES
-
     p = verbs.add_parser(
         "fuzz", help="generate cases with Hypothesis; shrink a failure to a minimal vector file",
         description=(
@@ -71,8 +71,6 @@ def _progress(progress) -> None:
 
 
 def cmd_fuzz(args: argparse.Namespace) -> int:
-    from ..cli import UsageError
-
     if importlib.util.find_spec("hypothesis") is None:
         raise UsageError("convspec fuzz needs Hypothesis: pip install hypothesis")
     import hypothesis.database
@@ -81,8 +79,8 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
         raise UsageError(f"convspec fuzz needs Hypothesis 6.124 or newer (this is {hypothesis.__version__}):"
                          " pip install -U hypothesis")
     from ..backends import BackendNotFound, resolve
+    from ..fuzz.engine import FuzzConfig
     from ..tolerance import PROFILES
-    from .engine import FuzzConfig
 
     if args.examples < 1:
         raise UsageError("--examples must be at least 1")
@@ -120,9 +118,9 @@ def _header(backend, config, seed: int, what: str) -> str:
 
 
 def _run_cases(backend, config, out: Path) -> int:
+    from ..fuzz.engine import fuzz
+    from ..fuzz.writer import write_vector_file
     from ..show import render
-    from .engine import fuzz
-    from .writer import write_vector_file
 
     config.seed = config.resolved_seed()
     mode = "invalid calls" if config.invalid else "valid calls"
@@ -161,11 +159,11 @@ def _run_cases(backend, config, out: Path) -> int:
 
 
 def _run_laws(backend, config, out: Path) -> int:
+    from ..fuzz.cases import call_vector
+    from ..fuzz.engine import fuzz_laws
+    from ..fuzz.metamorphic import LAWS, law_calls
+    from ..fuzz.writer import write_vector_file
     from ..runner import run_vector
-    from .cases import call_vector
-    from .engine import fuzz_laws
-    from .metamorphic import LAWS, law_calls
-    from .writer import write_vector_file
 
     config.seed = config.resolved_seed()
     space = config.space(backend)

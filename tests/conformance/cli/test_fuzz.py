@@ -7,20 +7,13 @@ import re
 import subprocess
 import sys
 
-from convspec.conformance.cli import main
 from convspec.conformance.fuzz import engine
 
 
-def run_cli(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_a_failure_writes_a_reproducer_into_the_current_directory_and_exits_1(capsys, tmp_path, monkeypatch,
+def test_a_failure_writes_a_reproducer_into_the_current_directory_and_exits_1(run_cli, tmp_path, monkeypatch,
                                                                              faulty_on_path):
     monkeypatch.chdir(tmp_path)
-    code, out, _ = run_cli(capsys, "fuzz", "--backend", "faulty_backends:kernel_flip", "--seed", "3",
+    code, out, _ = run_cli("fuzz", "--backend", "faulty_backends:kernel_flip", "--seed", "3",
                            "--examples", "300")
     assert code == 1
     assert "FAILURE after" in out and "minimal case:" in out
@@ -31,42 +24,42 @@ def test_a_failure_writes_a_reproducer_into_the_current_directory_and_exits_1(ca
     replay = re.search(r"^replay: (convspec run .*)$", out, re.M).group(1)
     assert replay == f"convspec run {path.name} --backend faulty_backends:kernel_flip"
 
-    code, out, _ = run_cli(capsys, *replay.split()[1:])
+    code, out, _ = run_cli(*replay.split()[1:])
     assert code == 1 and out.startswith("fail ") and "0 passed, 1 failed" in out
 
 
-def test_invalid_mode_writes_an_error_vector_into_out(capsys, tmp_path, faulty_on_path):
+def test_invalid_mode_writes_an_error_vector_into_out(run_cli, tmp_path, faulty_on_path):
     out_dir = tmp_path / "found"
-    code, out, _ = run_cli(capsys, "fuzz", "--backend", "faulty_backends:accepts_invalid", "--invalid",
+    code, out, _ = run_cli("fuzz", "--backend", "faulty_backends:accepts_invalid", "--invalid",
                            "--seed", "1", "--examples", "200", "--out", str(out_dir))
     assert code == 1 and "catches: accepts-invalid" in out
     (path,) = out_dir.glob("fuzz-*.yaml")
     text = path.read_text()
     assert "expected:\n    error: stride" in text and "catches: [accepts-invalid]" in text
-    code, out, _ = run_cli(capsys, "run", str(path), "--backend", "faulty_backends:accepts_invalid")
+    code, out, _ = run_cli("run", str(path), "--backend", "faulty_backends:accepts_invalid")
     assert code == 1 and "accepted an invalid call" in out
-    assert run_cli(capsys, "run", str(path), "--backend", "numpy")[0] == 0
+    assert run_cli("run", str(path), "--backend", "numpy")[0] == 0
 
 
-def test_the_correct_backend_exits_0_with_derandomize(capsys, tmp_path, monkeypatch):
+def test_the_correct_backend_exits_0_with_derandomize(run_cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, out, _ = run_cli(capsys, "fuzz", "--derandomize", "--examples", "300")
+    code, out, _ = run_cli("fuzz", "--derandomize", "--examples", "300")
     assert code == 0
     assert "seed 0" in out.splitlines()[0]
     assert re.search(r"no failure in 300 cases \(300 pass\) in [\d.]+ s, \d+ cases/s", out)
     assert not list(tmp_path.iterdir())  # nothing written, no Hypothesis database
 
 
-def test_laws_hold_for_the_correct_backend(capsys):
-    code, out, _ = run_cli(capsys, "fuzz", "--laws", "--examples", "40", "--seed", "2")
+def test_laws_hold_for_the_correct_backend(run_cli):
+    code, out, _ = run_cli("fuzz", "--laws", "--examples", "40", "--seed", "2")
     assert code == 0
     assert [line.split()[1] for line in out.splitlines() if line.startswith("holds")] == [
         "linearity-x", "linearity-w", "padding", "stride", "groups", "dilation", "stacked-3x3", "translation"]
     assert "8 laws hold on 320 cases" in out
 
 
-def test_a_broken_law_exits_1_with_its_minimal_case_and_a_reproducer(capsys, tmp_path, faulty_on_path):
-    code, out, _ = run_cli(capsys, "fuzz", "--laws", "--backend", "faulty_backends:padding_nonzero",
+def test_a_broken_law_exits_1_with_its_minimal_case_and_a_reproducer(run_cli, tmp_path, faulty_on_path):
+    code, out, _ = run_cli("fuzz", "--laws", "--backend", "faulty_backends:padding_nonzero",
                            "--seed", "1", "--examples", "200", "--out", str(tmp_path))
     assert code == 1
     assert "BROKEN  padding:" in out and "minimal case" in out
@@ -74,40 +67,40 @@ def test_a_broken_law_exits_1_with_its_minimal_case_and_a_reproducer(capsys, tmp
     assert f"replay: convspec run {path} --backend faulty_backends:padding_nonzero" in out
 
 
-def test_progress_lines_go_to_stderr(capsys, monkeypatch):
+def test_progress_lines_go_to_stderr(run_cli, monkeypatch):
     monkeypatch.setattr(engine, "PROGRESS_SECONDS", 0.0)
-    code, _, err = run_cli(capsys, "fuzz", "--examples", "5", "--seed", "1")
+    code, _, err = run_cli("fuzz", "--examples", "5", "--seed", "1")
     assert code == 0
     assert re.search(r"^  \d+ cases \(\d+ pass\) in [\d.]+ s, \d+ cases/s$", err, re.M)
 
 
-def test_time_budget_stops_the_search(capsys):
-    code, out, _ = run_cli(capsys, "fuzz", "--examples", "100000000", "--time-budget", "0.5", "--seed", "1")
+def test_time_budget_stops_the_search(run_cli):
+    code, out, _ = run_cli("fuzz", "--examples", "100000000", "--time-budget", "0.5", "--seed", "1")
     assert code == 0 and "time budget spent" in out
 
 
-def test_a_saved_failure_replays_first_from_the_database(capsys, tmp_path, faulty_on_path):
+def test_a_saved_failure_replays_first_from_the_database(run_cli, tmp_path, faulty_on_path):
     database = tmp_path / "db"
     args = ["fuzz", "--backend", "faulty_backends:bias_dropped", "--examples", "300",
             "--database", str(database), "--out", str(tmp_path)]
-    first = run_cli(capsys, *args, "--seed", "2")[1]
+    first = run_cli(*args, "--seed", "2")[1]
     assert any(database.iterdir())
-    code, second, _ = run_cli(capsys, *args, "--seed", "99")
+    code, second, _ = run_cli(*args, "--seed", "99")
     assert code == 1 and "FAILURE after 1 cases" in second
     assert re.search(r"wrote (\S+)", first).group(1) == re.search(r"wrote (\S+)", second).group(1)
 
 
-def test_usage_errors_exit_2(capsys):
-    code, _, err = run_cli(capsys, "fuzz", "--invalid", "--laws")
+def test_usage_errors_exit_2(run_cli):
+    code, _, err = run_cli("fuzz", "--invalid", "--laws")
     assert code == 2 and "two different modes" in err
-    code, _, err = run_cli(capsys, "fuzz", "--backend", "no_such_module:conv")
+    code, _, err = run_cli("fuzz", "--backend", "no_such_module:conv")
     assert code == 2 and "cannot import" in err
-    code, _, err = run_cli(capsys, "fuzz", "--examples", "0")
+    code, _, err = run_cli("fuzz", "--examples", "0")
     assert code == 2
 
 
-def test_laws_need_a_dtype_they_can_use(capsys):
-    code, out, _ = run_cli(capsys, "fuzz", "--laws", "--dtype", "float16")
+def test_laws_need_a_dtype_they_can_use(run_cli):
+    code, out, _ = run_cli("fuzz", "--laws", "--dtype", "float16")
     assert code == 0 and "no law applies" in out
 
 
