@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-# The kinds of invalid call every conforming backend must reject (spec/vectors.md, "Error vectors").
+# The kinds of invalid call every conforming backend must reject (spec/semantics.md, "Invalid calls";
+# their vectors: spec/vectors.md, "Error vectors").
 ERROR_KINDS = (
     "rank",  # x is not 3-5 dims, or w's rank differs from x's
     "attribute-length",  # stride, dilation or padding has the wrong number of entries

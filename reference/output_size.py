@@ -1,4 +1,4 @@
-"""The output-size rule of ../shared/README.md, one spatial axis at a time."""
+"""The output-size rule of spec/semantics.md, one spatial axis at a time."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 // The output-size calculator of concepts/output-size.md. Plain JavaScript shipped with the site:
-// it needs no network. It applies the rule of the spec (shared conventions):
+// it needs no network. It applies the rule of the spec (spec/semantics.md):
 //   out = floor((W + p0 + p1 - D*(F - 1) - 1) / S) + 1, and out >= 1, else an error
 //   same: total = max((ceil(W/S) - 1)*S + D*(F - 1) + 1 - W, 0); same_upper puts the odd extra
 //   zero at the end, same_lower at the beginning; valid: no padding.
