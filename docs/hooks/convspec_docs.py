@@ -1,7 +1,8 @@
 """MkDocs hook: everything on the site that comes from the spec is generated here, on every build.
 
 - Generated pages (never committed): the vector catalogue (one page per topic file), the vector
-  format (from the JSON Schema), the mistakes registry, the CLI reference, the conformance matrix.
+  format (from the JSON Schema), the mistakes registry, the CLI reference, the conformance matrix,
+  and the spec's own documents listed in ``SPEC_PAGES``, each a page as it stands in the package.
 - Figures (never committed): SVG and PNG drawn by ``figures.py`` from the vectors and the reference.
 - Directives on hand-written pages, each alone on its line:
   ``{{ vector "ID" }}`` — the vector's values, expected output, first element term by term and the
@@ -43,6 +44,9 @@ from convspec.conformance.show import format_array, terms
 SPEC_DIR = Path(spec_package.__file__).parent
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 HERE = Path(__file__).parent
+# Spec documents published as pages of their own, unchanged: site page -> file of the spec package.
+SPEC_PAGES = {"spec/index.md": "README.md", "spec/semantics.md": "semantics.md",
+              "spec/backend-protocol.md": "backend-protocol.md", "spec/outcomes.md": "outcomes.md"}
 MAX_SHOWN = 150  # catalogue: arrays with more elements are summarised, `convspec show` prints them
 MAX_MATRIX = 64  # worked examples: arrays up to this size are typeset as matrices
 MAX_TERMS = 27  # worked examples: the first element is written term by term up to this many terms
@@ -168,6 +172,8 @@ def on_files(files, config):
     }
     for topic in State.by_topic:
         pages[f"catalogue/{topic}.md"] = catalogue_page(topic)
+    for uri, name in SPEC_PAGES.items():
+        pages[uri] = (SPEC_DIR / name).read_text(encoding="utf-8")
     for uri, text in pages.items():
         files.append(File.generated(config, uri, content=text))
     for name, data in _load_figures().build_figures(State.vectors).items():
