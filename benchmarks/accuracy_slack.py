@@ -25,7 +25,7 @@ def main() -> int:
     parser.add_argument("--backend", action="append", default=[],
                         help="also measure this backend (name or module:callable)")
     args = parser.parse_args()
-    backends = [resolve("numpy")] + [Backend(name=f"numpy-{k}", conv=f) for k, f in ORDERS.items()]
+    backends = [resolve("numpy")] + [Backend(name=f"numpy-{k}", implementation=f) for k, f in ORDERS.items()]
     backends += [resolve(name) for name in args.backend]
     vectors = [v for v in load_vectors() if v.dtype.startswith(("float", "bfloat"))]
     print(f"{'backend':<18} {'dtype':<9} {'vectors':>7} {'max error / bound':>18}  worst vector")

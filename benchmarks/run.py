@@ -364,9 +364,10 @@ def thinnest_runner(precomputed_inputs: bool, repeat: int = 7) -> tuple[float, f
     best (total, backend + reference) seconds and the vector count."""
     from convspec import reference
     from convspec.conformance import load_vectors, resolve
+    from convspec.conformance.ops import CONV
 
-    vectors = [v for v in load_vectors() if v.expected_error is None and v.op == "conv"]
-    conv = resolve("numpy").conv
+    vectors = [v for v in load_vectors() if v.expected_error is None and v.operator is CONV]
+    conv = resolve("numpy").operator("conv")
     ready = {v.id: v.arrays() for v in vectors} if precomputed_inputs else {}
     best = (math.inf, 0.0)
     sink = io.StringIO()
@@ -375,7 +376,7 @@ def thinnest_runner(precomputed_inputs: bool, repeat: int = 7) -> tuple[float, f
         begun = time.perf_counter()
         for v in vectors:
             a = {k: x.copy() for k, x in ready[v.id].items()} if precomputed_inputs else v.arrays()
-            attrs = {"stride": v.stride, "padding": v.padding, "dilation": v.dilation, "groups": v.groups}
+            attrs = v.call.keywords()
             start = time.perf_counter()
             got = conv(a["x"], a["w"], a.get("b"), **attrs)
             values = reference.conv(a["x"], a["w"], a.get("b"), **attrs)
@@ -467,21 +468,19 @@ def large_child() -> None:
     their peaks. Prints one JSON line."""
     from convspec import reference
     from convspec.conformance import Backend, run_vector
-    from convspec.conformance.expectation import expectation, output_dtype
     from convspec.conformance.judge import judge_expectation
-    from convspec.conformance.runner import fingerprint
+    from convspec.conformance.runner import snapshot
 
     vector = large_vector()
     inputs = vector.arrays()
     in_bytes = sum(a.nbytes for a in inputs.values())
-    attrs = {"stride": vector.stride, "padding": vector.padding, "dilation": vector.dilation,
-             "groups": vector.groups}
+    attrs = vector.call.keywords()
     start = time.perf_counter()
     peak_ref, out = traced_peak(lambda a=inputs: reference.conv(a["x"], a["w"], a["b"], **attrs))
     ref_seconds = time.perf_counter() - start
     assert out.size == LARGE_ELEMENTS, out.shape
     del inputs
-    backend = Backend(name="precomputed", conv=lambda *a, **k: out)
+    backend = Backend(name="precomputed", implementation=lambda *a, **k: out)
     start = time.perf_counter()
     peak_run, result = traced_peak(lambda: run_vector(vector, backend))
     run_seconds = time.perf_counter() - start
@@ -499,11 +498,11 @@ def large_child() -> None:
             return value
 
         arrays = step("inputs (vector.arrays)", vector.arrays)
-        step("input fingerprints", lambda a=arrays: {k: fingerprint(v) for k, v in a.items()})
+        step("input snapshots", lambda a=arrays: {k: snapshot(v) for k, v in a.items()})
         # as in run_vector: |x|, |w|, |b| overwrite the inputs, which are dropped before judging
-        expect = step("expectation (reference twice)", lambda a=arrays: expectation(vector, a, consume=True))
+        expect = step("expectation (reference twice)", lambda a=arrays: vector.expectation(a, consume=True))
         del arrays
-        step("judge (bounds per block)", lambda: judge_expectation(out, expect, output_dtype(vector)))
+        step("judge (bounds per block)", lambda: judge_expectation(out, expect, vector.output_dtype()))
     finally:
         tracemalloc.stop()
     print(json.dumps({"out_bytes": out.nbytes, "in_bytes": in_bytes, "ref_peak": peak_ref,

@@ -20,6 +20,7 @@ FLOAT_DTYPES = {
 INT_DTYPES = {"int8": np.dtype(np.int8), "uint8": np.dtype(np.uint8), "int32": np.dtype(np.int32)}
 INT_OUTPUT = {"int8": np.dtype(np.int32), "uint8": np.dtype(np.int32), "int32": np.dtype(np.int64)}
 DTYPES = {**FLOAT_DTYPES, **INT_DTYPES}
+_NAMES = {v: k for k, v in DTYPES.items()}
 
 
 def numpy_dtype(name: str) -> np.dtype:
@@ -30,15 +31,13 @@ def numpy_dtype(name: str) -> np.dtype:
         raise ValueError(f"unknown dtype {name!r}; expected one of {', '.join(DTYPES)}") from None
 
 
-def output_dtype(name: str) -> np.dtype:
-    """The dtype a conforming backend returns for inputs of dtype ``name``."""
-    return INT_OUTPUT.get(name) or numpy_dtype(name)
-
-
-def result_dtype(dtype: np.dtype) -> np.dtype:
-    """The output dtype for inputs of NumPy dtype ``dtype`` (see :func:`output_dtype`)."""
-    names = {v: k for k, v in DTYPES.items()}
-    return output_dtype(names[np.dtype(dtype)])
+def dot_product_dtype(dtype: str | np.dtype) -> np.dtype:
+    """The dtype a sum of products of ``dtype`` values is returned in: a float dtype itself, the wider
+    accumulator type for an integer one (int8/uint8 -> int32, int32 -> int64). ``dtype`` is a
+    vector's dtype name or a NumPy dtype."""
+    if not isinstance(dtype, str):
+        dtype = _NAMES[np.dtype(dtype)]
+    return INT_OUTPUT.get(dtype) or numpy_dtype(dtype)
 
 
 def is_float(dtype: np.dtype) -> bool:

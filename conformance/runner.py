@@ -12,7 +12,6 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from .backends import Backend
-from .expectation import expectation, output_dtype
 from .judge import judge_expectation
 from .outcomes import Outcome, Result
 from .tolerance import STRICT, Profile
@@ -40,7 +39,7 @@ def select(vectors: Iterable[Vector], pattern: str | None = None,
 SNAPSHOT_BYTES = 1 << 20
 
 
-def fingerprint(array: np.ndarray) -> tuple:
+def snapshot(array: np.ndarray) -> tuple:
     """What a backend must not change in one of its inputs: the array's layout and its bytes (kept
     when small, else their SHA-1 digest: a check against accidents, not attacks, and with the CPU's
     SHA instructions three times faster than BLAKE2b). Bitwise: rewriting a NaN's payload is a
@@ -53,7 +52,7 @@ def fingerprint(array: np.ndarray) -> tuple:
 def _misbehaviour(output: object, arrays: dict[str, np.ndarray], before: dict[str, tuple]) -> str | None:
     """What the backend did wrong besides its values: changed its inputs, or returned one of them."""
     for name, array in arrays.items():
-        if fingerprint(array) != before[name]:
+        if snapshot(array) != before[name]:
             return f"the backend modified its input {name}"
     if isinstance(output, np.ndarray):
         for name, array in arrays.items():
@@ -69,16 +68,17 @@ def run_vector(vector: Vector, backend: Backend, profile: Profile = STRICT) -> R
     def result(outcome: Outcome, reason: str = "", worst=None) -> Result:
         return Result(vector.id, outcome, reason, worst, time.perf_counter() - start, profile.name)
 
-    why = backend.unsupported(vector)
+    call = vector.call
+    why = backend.unsupported(call)
     if why is not None:
         return result(Outcome.UNSUPPORTED, why)
     arrays = vector.arrays()
-    # the backend gets the inputs themselves; a fingerprint, not a copy, tells whether it changed them
-    before = {name: fingerprint(array) for name, array in arrays.items()}
+    # the backend gets the inputs themselves; a snapshot, not a copy, tells whether it changed them
+    before = {name: snapshot(array) for name, array in arrays.items()}
     try:
         # a backend that prints must not interleave with the report on stdout
         with contextlib.redirect_stdout(sys.stderr):
-            output = backend.run(vector, arrays)
+            output = backend.run(call, arrays)
     except Exception as exc:  # the backend under test raised: that is its outcome, not ours
         # one line, whatever the backend put in its message: the report has a line per vector
         message = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
@@ -95,9 +95,9 @@ def run_vector(vector: Vector, backend: Backend, profile: Profile = STRICT) -> R
         return result(Outcome.FAIL, problem)
     # The inputs are no longer needed: the expectation may overwrite them with their absolute
     # values. Not when the output is no ndarray: it may still read them (a tensor sharing x's memory).
-    expect = expectation(vector, arrays, consume=isinstance(output, np.ndarray))
+    expect = vector.expectation(arrays, consume=isinstance(output, np.ndarray))
     del arrays  # judging holds the output and the expectation, not the inputs
-    verdict = judge_expectation(output, expect, output_dtype(vector), profile)
+    verdict = judge_expectation(output, expect, vector.output_dtype(), profile)
     if verdict.passed:
         return result(Outcome.PASS, "", verdict.worst)
     return result(Outcome.FAIL, verdict.reason, verdict.worst)

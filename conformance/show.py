@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
-from .expectation import expectation
 from .validation import window_labels
 from .vector import Vector
 
@@ -24,39 +21,24 @@ def format_array(values: np.ndarray) -> str:
                            threshold=400)
 
 
-def terms(vector: Vector, arrays: dict[str, np.ndarray], index: tuple[int, ...]
-          ) -> list[tuple[float, float]]:
-    """The (input, weight) pairs summed for output element ``index`` (padding reads as 0)."""
-    n, o, *pos = index
-    x, w = arrays["x"].astype(np.float64), arrays["w"].astype(np.float64)
-    per_group = w.shape[0] // vector.groups
-    first = (o // per_group) * w.shape[1]
-    pairs = []
-    for c in range(w.shape[1]):
-        for tap in itertools.product(*(range(k) for k in vector.kernel_shape)):
-            at = tuple(p * s + t * d - pad[0] for p, s, t, d, pad in zip(
-                pos, vector.stride, tap, vector.dilation, vector.padding, strict=True))
-            inside = all(0 <= i < size for i, size in zip(at, x.shape[2:], strict=True))
-            pairs.append((float(x[(n, first + c, *at)]) if inside else 0.0,
-                          float(w[(o, c, *tap)])))
-    return pairs
-
-
 def _num(v: float) -> str:
     text = f"{v:g}"
     return f"({text})" if v < 0 else text
 
 
-def worked_example(vector: Vector, arrays: dict[str, np.ndarray], expected: np.ndarray) -> str:
-    """The first output element written as its sum of products."""
+def sum_of_products(vector: Vector, arrays: dict[str, np.ndarray], expected: np.ndarray) -> str | None:
+    """The first output element written as its sum of products; None for an operator that sums
+    no products."""
     index = (0,) * expected.ndim
-    pairs = terms(vector, arrays, index)
+    pairs = vector.operator.term_pairs(vector.call, arrays, index)
+    if pairs is None:
+        return None
     lhs = f"S{list(index)}"
     if len(pairs) > MAX_TERMS_SHOWN:
         return f"{lhs} = a sum of {len(pairs)} products = {expected[index]:g}"
     body = " + ".join(f"{_num(xv)}·{_num(wv)}" for xv, wv in pairs)
     if "b" in arrays:
-        body += f" + {_num(float(arrays['b'][0 if vector.op != 'conv' else index[1]]))}"
+        body += f" + {_num(float(arrays['b'][index[1]]))}"
     return f"{lhs} = {body}\n{' ' * len(lhs)} = {expected[index]:g}"
 
 
@@ -69,11 +51,7 @@ def render(vector: Vector) -> str:
            f"  catches  {', '.join(vector.catches)}",
            f"  tags     {', '.join(vector.tags)}",
            f"  op {vector.op}, dtype {vector.dtype}"]
-    if vector.op == "conv":
-        out.append(f"  stride {list(vector.stride)}, padding {[list(p) for p in vector.padding]}, "
-                   f"dilation {list(vector.dilation)}, groups {vector.groups}")
-    else:
-        out.append(f"  padding {[list(p) for p in vector.padding]}")
+    out.append(f"  {vector.operator.describe(vector.call)}")
     if vector.notes:
         out.append("  notes    " + " ".join(vector.notes.split()))
     for name, values in arrays.items():
@@ -81,14 +59,15 @@ def render(vector: Vector) -> str:
     if vector.expected_error is not None:
         out.append(f"\nan invalid call: every backend must reject it ({vector.expected_error})")
         return "\n".join(out)
-    expect = expectation(vector, arrays)
+    expect = vector.expectation(arrays)
     out.append(f"\nexpected output {list(expect.values.shape)}:\n{format_array(expect.values)}")
-    if vector.op == "conv":
+    worked = sum_of_products(vector, arrays, expect.values)
+    if worked is not None:
         out.append("\nS(i, j) = sum_m sum_n I(i*stride + m*dilation, j*stride + n*dilation) · K(m, n)"
-                   "\n" + worked_example(vector, arrays, expect.values))
+                   "\n" + worked)
     for window in vector.windows:
         labels = window_labels(vector, tuple(window["at"]))
-        row = vector.kernel_shape[-1]
+        row = vector.inputs["w"]["shape"][-1]
         rows = [" ".join(labels[i:i + row]) for i in range(0, len(labels), row)]
         out.append(f"window at {window['at']} covers " + " / ".join(rows))
     return "\n".join(out)

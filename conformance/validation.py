@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
 
 from convspec import spec
-from convspec.reference import ConvArgumentError, check_conv_arguments
 
-from .dtypes import is_float, numpy_dtype, output_dtype
 from .vector import Vector, tensor_values
 
 Problem = tuple[str, str]  # (field, message)
@@ -27,15 +24,16 @@ def _check_sizes(vector: Vector, max_elements: int) -> list[Problem]:
 
 def _check_inputs(vector: Vector) -> list[Problem]:
     problems: list[Problem] = []
-    if vector.op == "conv" and "w" not in vector.inputs:
-        problems.append(("inputs.w", "op 'conv' needs a weight tensor w"))
-    if vector.op == "pad":
-        problems += [(f"inputs.{name}", "op 'pad' takes only x")
-                     for name in ("w", "b") if name in vector.inputs]
-        problems += [(f"attributes.{name}", "op 'pad' takes only the padding attribute")
-                     for name in vector.attributes if name != "padding"]
+    op = vector.operator
+    problems += [(f"inputs.{name}", f"op {op.name!r} needs an input {name}")
+                 for name in op.required if name not in vector.inputs]
+    problems += [(f"inputs.{name}", f"op {op.name!r} takes only {', '.join(op.required + op.optional)}")
+                 for name in vector.inputs if name not in op.required + op.optional]
+    problems += [(f"attributes.{name}", f"op {op.name!r} takes only the attributes "
+                                        f"{', '.join(op.attribute_names)}")
+                 for name in vector.attributes if name not in op.attribute_names]
     for name, tensor in vector.inputs.items():
-        dtype = vector.input_dtype(name)
+        dtype = op.input_dtype(name, vector.dtype)
         try:
             values = tensor_values(tensor)
         except ValueError as exc:
@@ -61,24 +59,11 @@ def _check_catches(vector: Vector) -> list[Problem]:
             for i, name in enumerate(vector.catches) if name not in known]
 
 
-def _reference_verdict(vector: Vector) -> ConvArgumentError | None:
-    """The reference's objection to the vector's call, or None when the call is valid."""
-    x = np.broadcast_to(0.0, vector.inputs["x"]["shape"])
-    w = np.broadcast_to(0.0, vector.inputs["w"]["shape"])
-    b = np.broadcast_to(0.0, vector.inputs["b"]["shape"]) if "b" in vector.inputs else None
-    try:
-        check_conv_arguments(x, w, b, stride=vector.stride, padding=vector.padding,
-                             dilation=vector.dilation, groups=vector.groups)
-    except ConvArgumentError as exc:
-        return exc
-    return None
-
-
 def _check_error_vector(vector: Vector) -> list[Problem]:
-    if vector.op != "conv":
-        return [("expected.error", "only op 'conv' has error vectors")]
+    if not vector.operator.has_error_vectors:
+        return [("expected.error", f"op {vector.op!r} has no error vectors")]
     try:
-        objection = _reference_verdict(vector)
+        objection = vector.operator.objection(vector.call)
     except ValueError as exc:  # e.g. a padding list that resolves to no pairs
         return [("attributes", str(exc))]
     if objection is None:
@@ -93,16 +78,17 @@ def _check_error_vector(vector: Vector) -> list[Problem]:
 def _check_attributes(vector: Vector) -> list[Problem]:
     problems: list[Problem] = []
     rank = vector.rank
-    for name in ("stride", "dilation", "padding"):
+    for name in vector.operator.per_axis:
         value = vector.attributes.get(name)
         if isinstance(value, list) and len(value) != rank:
             problems.append((f"attributes.{name}",
                              f"has {len(value)} entries, expected one per spatial axis ({rank})"))
-    if problems or vector.op != "conv" or "w" not in vector.inputs:
+    if problems:
         return problems
-    objection = _reference_verdict(vector)
+    objection = vector.operator.objection(vector.call)
     if objection is not None:
-        problems.append(("attributes", f"inputs and attributes describe no valid convolution: {objection}"
+        problems.append(("attributes", "inputs and attributes describe no valid "
+                                       f"{vector.operator.title}: {objection}"
                                        " (an invalid call needs expected: {error: KIND})"))
     return problems
 
@@ -120,41 +106,11 @@ def _check_expected(vector: Vector) -> list[Problem]:
     return []
 
 
-def _check_integer_range(vector: Vector) -> list[Problem]:
-    """An integer vector's exact result must fit its output type (and the reference's int64)."""
-    from .expectation import reference_output
-
-    if is_float(numpy_dtype(vector.dtype)) or vector.op != "conv":
-        return []
-    arrays = vector.arrays()
-    magnitude = reference_output(vector, {k: np.abs(v.astype(np.float64)) for k, v in arrays.items()})
-    if magnitude.max() >= 2.0**63:
-        return [("inputs", f"|b| + sum |x|*|w| reaches {magnitude.max():.3g}, beyond the exact int64 range")]
-    exact = reference_output(vector, arrays)
-    info = np.iinfo(output_dtype(vector.dtype))
-    outside = (exact < info.min) | (exact > info.max)
-    if outside.any():
-        index = [int(i) for i in np.argwhere(outside)[0]]
-        return [("inputs", f"the exact result {int(exact[tuple(index)])} at {index} does not fit the "
-                           f"output type {output_dtype(vector.dtype)}")]
-    return []
-
-
-def window_labels(vector: Vector, at: tuple[int, ...]) -> list[str]:
-    """Labels of the input values the window at output position ``at`` covers, row-major.
-
-    Window position along an axis: input index = at*stride + tap*dilation - pad_before; an index
-    outside the input is padding and shows as '0'.
-    """
+def window_labels(vector: Vector, at: tuple[int, ...]) -> list[str] | None:
+    """Labels of the input values the window at output position ``at`` covers, row-major ('0' for
+    padding); None when the vector's operator has no windows."""
     x = tensor_values(vector.inputs["x"])[0, 0]
-    taps = itertools.product(*(range(k) for k in vector.kernel_shape))
-    labels = []
-    for tap in taps:
-        index = tuple(a * s + t * d - p[0] for a, s, t, d, p in zip(
-            at, vector.stride, tap, vector.dilation, vector.padding, strict=True))
-        inside = all(0 <= i < n for i, n in zip(index, x.shape, strict=True))
-        labels.append(vector.label(x[index]) if inside else "0")
-    return labels
+    return vector.operator.window_labels(vector.call, x, vector.label, at)
 
 
 def _check_windows(vector: Vector) -> list[Problem]:
@@ -170,6 +126,9 @@ def _check_windows(vector: Vector) -> list[Problem]:
                              f"{list(at)} is not an output position of shape {list(out_spatial)}"))
             continue
         covered = window_labels(vector, at)
+        if covered is None:
+            problems.append(("windows", f"op {vector.op!r} has no windows"))
+            break
         if covered != list(window["covers"]):
             problems.append((f"windows[{i}].covers", (
                 f"the window at {list(at)} covers {' '.join(covered)} by the indexing rule, "
@@ -190,4 +149,5 @@ def check_vector(vector: Vector, max_elements: int = 10**8) -> list[Problem]:
     problems = _check_attributes(vector)
     if problems:
         return problems
-    return _check_expected(vector) + _check_windows(vector) + _check_integer_range(vector)
+    return (_check_expected(vector) + _check_windows(vector)
+            + vector.operator.value_problems(vector.call, vector.arrays))

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from convspec.reference import output_size, resolve_padding
-
-from .dtypes import numpy_dtype, output_dtype
+from .call import Call
+from .expectation import Expectation
 from .generators import generate
+from .ops import Operator, operator
 
 SPECIAL_VALUES = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
@@ -61,11 +62,6 @@ def _plain_numbers(data: Any) -> np.ndarray | None:
     return None
 
 
-def per_axis(value: int | list[int], rank: int) -> tuple[int, ...]:
-    """Broadcast one int to every spatial axis; keep a list as it is."""
-    return (int(value),) * rank if isinstance(value, int) else tuple(int(v) for v in value)
-
-
 @dataclass(frozen=True)
 class Vector:
     """One vector of a vector file, as written (see spec/vector-file.schema.json)."""
@@ -104,61 +100,48 @@ class Vector:
         """For a vector of an invalid call: the kind of error every backend must raise."""
         return self.expected.get("error")
 
-    # --- attributes, resolved as the backend protocol passes them -----------------------------
+    # --- the call, resolved as the backend protocol passes it --------------------------------
+    @property
+    def operator(self) -> Operator:
+        return operator(self.op)
+
+    @cached_property
+    def call(self) -> Call:
+        """The call this vector makes (attributes resolved). Raises ValueError for attributes that
+        name no call at all, which validation reports."""
+        shapes = {name: tuple(spec["shape"]) for name, spec in self.inputs.items()}
+        return self.operator.call(self.dtype, shapes, self.attributes)
+
     @property
     def rank(self) -> int:
         return len(self.inputs["x"]["shape"]) - 2
 
-    @property
-    def stride(self) -> tuple[int, ...]:
-        return per_axis(self.attributes.get("stride", 1), self.rank)
-
-    @property
-    def dilation(self) -> tuple[int, ...]:
-        return per_axis(self.attributes.get("dilation", 1), self.rank)
-
-    @property
-    def groups(self) -> int:
-        return int(self.attributes.get("groups", 1))
-
-    @property
-    def kernel_shape(self) -> tuple[int, ...]:
-        return tuple(self.inputs["w"]["shape"][2:]) if "w" in self.inputs else (1,) * self.rank
-
-    @property
-    def padding(self) -> tuple[tuple[int, int], ...]:
-        """One (before, after) pair per spatial axis, with named modes resolved.
-
-        Explicit pairs pass through as written, even a wrong number of them: an error vector
-        may be about exactly that, and it is the backend's to reject.
-        """
-        padding = self.attributes.get("padding", 0)
-        if isinstance(padding, list):
-            return tuple((int(p[0]), int(p[1])) for p in padding)
-        return resolve_padding(self.attributes.get("padding", 0), self.inputs["x"]["shape"][2:],
-                               self.kernel_shape, self.stride, self.dilation)
-
     def output_shape(self) -> tuple[int, ...]:
-        """The output shape the spec's output-size rule gives for this vector's inputs."""
-        x_shape = self.inputs["x"]["shape"]
-        if self.op == "pad":
-            return (*x_shape[:2], *(n + p0 + p1 for n, (p0, p1) in zip(x_shape[2:], self.padding,
-                                                                      strict=True)))
-        spatial = tuple(output_size(n, k, s, p, d) for n, k, s, p, d in zip(
-            x_shape[2:], self.kernel_shape, self.stride, self.padding, self.dilation, strict=True))
-        return (x_shape[0], self.inputs["w"]["shape"][0], *spatial)
+        """The output shape the operator's output-size rule gives for this vector's inputs."""
+        return self.operator.output_shape(self.call)
+
+    def output_dtype(self) -> np.dtype:
+        """The dtype a backend's output must have."""
+        return self.operator.output_dtype(self.call)
 
     # --- values -------------------------------------------------------------------------------
-    def input_dtype(self, name: str) -> np.dtype:
-        """The dtype of input ``name``: the vector's dtype; for integer vectors the bias is in the
-        wider output type."""
-        return output_dtype(self.dtype) if name == "b" else numpy_dtype(self.dtype)
-
     def arrays(self) -> dict[str, np.ndarray]:
         """The inputs as arrays of their dtypes (the values a backend receives)."""
+        op = self.operator
         # tensor_values makes a new array on every call: no copy is needed when the dtype matches
-        return {name: tensor_values(spec).astype(self.input_dtype(name), copy=False)
+        return {name: tensor_values(spec).astype(op.input_dtype(name, self.dtype), copy=False)
                 for name, spec in self.inputs.items()}
+
+    def expectation(self, arrays: dict[str, np.ndarray] | None = None, *, consume: bool = False
+                    ) -> Expectation:
+        """Expected values (inline ones take precedence: they are normative) and their error bounds.
+
+        ``consume=True`` lets it overwrite ``arrays`` with their absolute values (for the magnitude)
+        instead of copying them: for a caller that has no further use for the inputs.
+        """
+        if arrays is None:
+            arrays, consume = self.arrays(), True
+        return self.operator.expectation(self.call, arrays, self.expected_values(), consume=consume)
 
     def expected_values(self) -> np.ndarray | None:
         """The exact expected output written in the file, or None when the reference supplies it."""

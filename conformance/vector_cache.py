@@ -2,7 +2,7 @@
 validated again on each run (YAML parsing and JSON Schema validation are most of a run's time on
 small vectors).
 
-An entry is keyed by the file's bytes, the limits it was checked under and a fingerprint of the
+An entry is keyed by the file's bytes, the limits it was checked under and a digest of the
 code and spec that checked it (every module of ``convspec.conformance`` and ``convspec.reference``,
 the schema and the mistakes registry), so editing any of them invalidates it. Only files that
 loaded without a problem are stored: a bad file is read and reported in full every time. The cache
@@ -39,11 +39,13 @@ def directory() -> Path | None:
 
 
 @cache
-def fingerprint() -> bytes:
-    """A digest of everything that decides whether a file passes its checks."""
+def checking_code_digest() -> bytes:
+    """A digest of everything that decides whether a file passes its checks (the operators own
+    most of the checks, so conformance/ops/ counts too)."""
     digest = hashlib.blake2b(digest_size=16)
     package = Path(__file__).parent
-    sources = [*sorted(package.glob("*.py")), *sorted(Path(reference.__file__).parent.glob("*.py")),
+    sources = [*sorted(package.glob("*.py")), *sorted((package / "ops").glob("*.py")),
+               *sorted(Path(reference.__file__).parent.glob("*.py")),
                spec.SCHEMA, spec.MISTAKES]
     for source in sources:
         digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
@@ -51,7 +53,7 @@ def fingerprint() -> bytes:
 
 
 def _entry(directory: Path, raw: bytes, limits: tuple[int, ...]) -> Path:
-    digest = hashlib.blake2b(fingerprint(), digest_size=20)
+    digest = hashlib.blake2b(checking_code_digest(), digest_size=20)
     digest.update(repr(limits).encode() + b"\0" + raw)
     return directory / f"{digest.hexdigest()}.marshal"
 

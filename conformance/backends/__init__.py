@@ -6,15 +6,14 @@ import importlib
 import importlib.metadata
 import importlib.util
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from ..vector import Vector
+from ..call import Call
+from ..ops import OPERATORS, operator
 
 ENTRY_POINT_GROUP = "convspec.backends"
 BUILTIN = {
@@ -41,57 +40,47 @@ class BackendNotFound(LookupError):
 
 @dataclass
 class Backend:
-    """An implementation under test: a protocol ``conv`` callable and what it declares.
+    """An implementation under test and what it declares.
 
-    ``dtypes`` and ``ranks`` of None mean "all"; vectors outside what is declared report
-    ``unsupported`` instead of failing.
+    ``implementation`` is what the backend protocol calls: one callable (a ``conv``), or an object
+    (a module, a class instance) whose attributes are operators (``conv``, ``pad``, ...); an
+    operator it lacks makes that operator's vectors ``unsupported``. ``dtypes`` and ``ranks`` of
+    None mean "all"; ``groups`` and ``dilation`` say whether its ``conv`` takes them. ``limits``
+    holds, per operator, refusals those flags cannot express (a dtype a framework has only in
+    some ranks): a function of the call that says why the backend cannot run it, or None.
     """
 
     name: str
-    conv: Callable
+    implementation: object
     version: str = ""
-    pad: Callable | None = None
     description: str = ""
     dtypes: frozenset[str] | None = None
     ranks: frozenset[int] | None = None
     groups: bool = True
     dilation: bool = True
     extra: dict = field(default_factory=dict)
-    # Refusals the flags above cannot express, such as a dtype a framework has only in some ranks:
-    # a function of the vector that returns why the backend cannot run it, or None.
-    limits: Callable[[Vector], str | None] | None = None
+    limits: Mapping[str, Callable[[Call], str | None]] = field(default_factory=dict)
 
-    def unsupported(self, vector: Vector) -> str | None:
-        """Why this backend cannot run ``vector``, or None when it can."""
-        if self.dtypes is not None and vector.dtype not in self.dtypes:
-            return f"dtype {vector.dtype} not supported by {self.name}"
-        if self.ranks is not None and vector.rank not in self.ranks:
-            return f"{vector.rank}-D convolution not supported by {self.name}"
-        if vector.op == "conv" and not self.groups and vector.groups != 1:
-            return f"groups={vector.groups} not supported by {self.name}"
-        if vector.op == "conv" and not self.dilation and set(vector.dilation) != {1}:
-            return f"dilation {list(vector.dilation)} not supported by {self.name}"
-        if vector.op == "pad" and self.pad is None and not self.groups and \
-                vector.inputs["x"]["shape"][1] > 1:
-            return f"pad needs groups to run through {self.name}'s conv"
-        if self.limits is not None:
-            return self.limits(vector)
+    def operator(self, name: str) -> Callable | None:
+        """The backend's implementation of operator ``name``, or None when it has none."""
+        found = getattr(self.implementation, name, None)
+        if callable(found):
+            return found
+        if name == "conv" and callable(self.implementation):
+            return self.implementation  # a bare callable is a conv
         return None
 
-    def run(self, vector: Vector, arrays: dict[str, np.ndarray]) -> object:
-        """Call the backend on one vector's inputs, by the backend protocol."""
-        x = arrays["x"]
-        if vector.op == "pad":
-            if self.pad is not None:
-                return self.pad(x, vector.padding)
-            # Without a pad of its own, a backend pads through its conv: a 1x1 unit kernel per
-            # channel reproduces the zero-padded input exactly.
-            channels = x.shape[1]
-            unit = np.ones((channels, 1) + (1,) * (x.ndim - 2), dtype=x.dtype)
-            return self.conv(x, unit, None, stride=(1,) * (x.ndim - 2), padding=vector.padding,
-                             dilation=(1,) * (x.ndim - 2), groups=channels)
-        return self.conv(x, arrays["w"], arrays.get("b"), stride=vector.stride,
-                         padding=vector.padding, dilation=vector.dilation, groups=vector.groups)
+    def unsupported(self, call: Call) -> str | None:
+        """Why this backend cannot run ``call``, or None when it can."""
+        if self.dtypes is not None and call.dtype not in self.dtypes:
+            return f"dtype {call.dtype} not supported by {self.name}"
+        if self.ranks is not None and call.rank not in self.ranks:
+            return f"{call.rank}-D convolution not supported by {self.name}"
+        return operator(call.op).unsupported(self, call)
+
+    def run(self, call: Call, arrays: Mapping[str, np.ndarray]) -> object:
+        """Call the backend on one call's input arrays, by the backend protocol."""
+        return operator(call.op).invoke(self, call, arrays)
 
 
 def _version_of(obj: object) -> str:
@@ -144,6 +133,7 @@ def resolve(name: str) -> Backend:
     obj = _load_target(target, name)
     if isinstance(obj, Backend):
         return obj
-    if callable(obj):
-        return Backend(name=name, conv=obj, version=_version_of(obj))
-    raise BackendNotFound(f"backend {name!r}: {target} is neither a Backend nor callable")
+    if callable(obj) or any(callable(getattr(obj, op, None)) for op in OPERATORS):
+        return Backend(name=name, implementation=obj, version=_version_of(obj))
+    raise BackendNotFound(f"backend {name!r}: {target} is neither a Backend, a callable, nor an object "
+                          f"with an operator attribute ({', '.join(OPERATORS)})")

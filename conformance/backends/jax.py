@@ -61,7 +61,7 @@ def make_backend(device: str = "cpu") -> Backend:
 
     name = "jax" if device == "cpu" else f"jax-{device}"
     return Backend(
-        name=name, conv=conv, version=jax.__version__,
+        name=name, implementation=conv, version=jax.__version__,
         description=f"jax.lax.conv_general_dilated on {dev.platform} (jaxlib {jaxlib.__version__})",
         dtypes=frozenset({"float64", "float32", "float16", "bfloat16", "int8", "uint8", "int32"}),
         ranks=frozenset({1, 2, 3}), groups=True, dilation=True, extra={"device": str(dev)})

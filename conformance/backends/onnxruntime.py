@@ -104,7 +104,7 @@ def conv(x, w, b=None, *, stride, padding, dilation, groups):
 
 
 backend = Backend(
-    name="onnxruntime", conv=conv, version=ort.__version__,
+    name="onnxruntime", implementation=conv, version=ort.__version__,
     description=f"ONNX Runtime, one Conv/ConvInteger node (opset {OPSET}, onnx {onnx.__version__}), "
                 f"CPUExecutionProvider",
     dtypes=frozenset({"float32", "float16", "int8", "uint8"}), ranks=frozenset({1, 2, 3}),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from convspec import reference
 
-from ..dtypes import result_dtype
+from ..dtypes import dot_product_dtype
 from . import Backend
 
 
@@ -14,12 +16,14 @@ def conv(x, w, b=None, *, stride, padding, dilation, groups):
     """The reference convolution, rounded once to the output dtype the spec gives."""
     out = reference.conv(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
     with np.errstate(over="ignore"):  # a float16 result beyond 65504 correctly becomes inf
-        return out.astype(result_dtype(np.asarray(x).dtype))
+        return out.astype(dot_product_dtype(np.asarray(x).dtype))
 
 
 def pad(x, padding):
     return reference.pad(x, padding)
 
 
-backend = Backend(name="reference", version=np.__version__, conv=conv, pad=pad,
-                  description="the reference (im2col + BLAS in float64), rounded to the output dtype")
+# The version is that of what the reference is built on: NumPy alone (it does not import SciPy).
+backend = Backend(name="reference", version=f"numpy {np.__version__}", implementation=sys.modules[__name__],
+                  description="the reference: im2col + numpy.matmul (NumPy's BLAS) in float64, exactly in "
+                              "int64 for integers; rounded once to the output dtype")

@@ -59,22 +59,22 @@ def conv(x, w, b=None, *, stride, padding, dilation, groups):
     return np.moveaxis(out.numpy(), -1, 1)
 
 
-def limits(vector) -> str | None:
-    """What TensorFlow refuses that the Backend flags cannot say."""
-    channels = vector.inputs["x"]["shape"][1]
-    groups = channels if vector.op == "pad" else vector.groups  # pad runs as a depthwise conv
-    if vector.rank == 3 and groups != 1:
+def conv_limits(call) -> str | None:
+    """What TensorFlow refuses that the Backend flags cannot say (pad vectors arrive here as the
+    depthwise conv they run as)."""
+    a = call.attributes
+    if call.rank == 3 and a.groups != 1:
         return ("grouped 3-D convolution: TensorFlow's Conv3D on the CPU requires the filter's input "
                 "channels to equal the input's")
-    if vector.rank == 3 and vector.dtype in ("int8", "uint8"):
+    if call.rank == 3 and call.dtype in ("int8", "uint8"):
         return "integer 3-D convolution: TensorFlow's Conv3D takes half, bfloat16, float and double only"
-    if vector.op == "conv" and any(s > 1 for s in vector.stride) and any(d > 1 for d in vector.dilation):
+    if any(s > 1 for s in a.stride) and any(d > 1 for d in a.dilation):
         return "stride > 1 with dilation > 1: tf.nn.convolution refuses the combination"
     return None
 
 
 backend = Backend(
-    name="tensorflow", conv=conv, version=tf.__version__,
+    name="tensorflow", implementation=conv, version=tf.__version__,
     description="tf.nn.convolution, channels-last, tf.pad then VALID",
     dtypes=frozenset({"float64", "float32", "float16", "bfloat16", "int8", "uint8"}),
-    ranks=frozenset({1, 2, 3}), groups=True, dilation=True, limits=limits)
+    ranks=frozenset({1, 2, 3}), groups=True, dilation=True, limits={"conv": conv_limits})

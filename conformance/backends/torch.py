@@ -85,20 +85,19 @@ def make_backend(device: str = "cpu") -> Backend:
                               groups=groups)
         return to_numpy(out)
 
-    def limits(vector) -> str | None:
+    def conv_limits(call) -> str | None:
         """Measured on the CPU only; on other devices PyTorch's own refusals report ``error``."""
-        if (dev.type == "cpu" and vector.op == "conv" and vector.dtype in ("int8", "uint8")
-                and set(vector.dilation) != {1}):
+        if dev.type == "cpu" and call.dtype in ("int8", "uint8") and set(call.attributes.dilation) != {1}:
             return ("dilated int8/uint8 convolution: torch's CPU int32 convolution refuses dilation "
                     "(\"slow_conv_dilated<>\" not implemented for 'Int')")
         return None
 
     name = "torch" if dev.type == "cpu" else f"torch-{device}"
     return Backend(
-        name=name, conv=conv, version=torch.__version__,
+        name=name, implementation=conv, version=torch.__version__,
         description=f"torch.nn.functional.conv1d/2d/3d on {device}",
         dtypes=frozenset({"float64", "float32", "float16", "bfloat16", "int8", "uint8", "int32"}),
-        ranks=frozenset({1, 2, 3}), groups=True, dilation=True, limits=limits,
+        ranks=frozenset({1, 2, 3}), groups=True, dilation=True, limits={"conv": conv_limits},
         extra={"device": str(dev)})
 
 

@@ -194,7 +194,7 @@ def _run_laws(backend, config, out: Path) -> int:
     _say(f"  {report.law_message}")
     _say(f"minimal case (shrunk with {p.shrink_cases} more cases): {case.describe()}")
     _say(case.arrays_text())
-    for call in law_calls(law, backend.conv, case):
+    for call in law_calls(law, backend.operator("conv"), case):
         result = run_vector(call_vector(call, seed=report.seed), backend, config.profile)
         if result.outcome.is_problem:
             written = write_vector_file(call, result, backend, out, seed=report.seed, profile=config.profile)

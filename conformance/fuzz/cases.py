@@ -132,14 +132,7 @@ def reference_objection(call: Call) -> str | None:
     The attributes are resolved exactly as the vector resolves them for the backend (the checks
     of ``convspec validate`` for an error vector), so the kind written into a vector agrees.
     """
-    from convspec.reference import ConvArgumentError, check_conv_arguments
-
     mapping = call_mapping(Call(call.dtype, call.inputs, call.attributes, error="rank"))
     vector = Vector.from_mapping(mapping, topic=TOPIC)
-    zeros = {k: np.broadcast_to(0.0, a.shape) for k, a in call.inputs.items()}
-    try:
-        check_conv_arguments(zeros["x"], zeros["w"], zeros.get("b"), stride=vector.stride,
-                             padding=vector.padding, dilation=vector.dilation, groups=vector.groups)
-    except ConvArgumentError as exc:
-        return exc.kind
-    return None
+    objection = vector.operator.objection(vector.call)
+    return None if objection is None else objection.kind

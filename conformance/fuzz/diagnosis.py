@@ -22,7 +22,6 @@ import numpy as np
 from convspec import reference, spec
 
 from ..dtypes import finfo, is_float
-from ..expectation import expectation, output_dtype
 from ..judge import judge
 from ..vector import Vector
 
@@ -250,10 +249,10 @@ def diagnose(vector: Vector, got: object | None) -> Diagnosis:
     if vector.expected_error is not None:
         return Diagnosis(("accepts-invalid",), True, "accepts an invalid call")
     arrays = vector.arrays()
-    args = Args(arrays["x"], arrays["w"], arrays.get("b"), vector.stride, vector.padding, vector.dilation,
-                vector.groups)
-    dtype = output_dtype(vector)
-    expect = expectation(vector, arrays)
+    a = vector.call.attributes
+    args = Args(arrays["x"], arrays["w"], arrays.get("b"), a.stride, a.padding, a.dilation, a.groups)
+    dtype = vector.output_dtype()
+    expect = vector.expectation(arrays)
     bounds = expect.bounds(dtype)
     got_array = None
     if got is not None:

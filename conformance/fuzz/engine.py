@@ -377,9 +377,9 @@ def fuzz_laws(backend: Backend, config: FuzzConfig | None = None, laws: tuple[La
             return law.build(c, narrowed)
 
         def check(case: LawCase, law: Law = law) -> None:
-            message = law.check(backend.conv, case)
+            message = law.check(backend.operator("conv"), case)
             if message is not None and backend.limits is not None and \
-                    backend.unsupported(call_vector(case.base_call())) is not None:
+                    backend.unsupported(call_vector(case.base_call()).call) is not None:
                 if progress.phase == "search":  # a call the backend declares it cannot run
                     progress.cases += 1
                     progress.counts["unsupported"] += 1

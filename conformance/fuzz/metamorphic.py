@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from scipy import signal
 
 from ..backends import Backend
-from ..dtypes import INT_DTYPES, numpy_dtype, output_dtype
+from ..dtypes import INT_DTYPES, dot_product_dtype, numpy_dtype
 from .cases import Call
 from .strategies import (
     POOL_SIZES,
@@ -188,7 +188,7 @@ def _fill(p: Pool, shape, dtype: str, summand: bool = False, name: str = "x") ->
     if dtype in INT_DTYPES and name != "b" and (summand or dtype == "int32"):
         bound = INT_BOUND[dtype]
         values = np.clip(values, -bound, bound)
-    return values.astype(output_dtype(dtype) if name == "b" else numpy_dtype(dtype))
+    return values.astype(dot_product_dtype(dtype) if name == "b" else numpy_dtype(dtype))
 
 
 def _case(c: Chooser, space: Space, *, summand_x: bool = False, summand_w: bool = False, bias: bool = True,

@@ -50,7 +50,7 @@ class Written:
 
 def _backend_output(vector: Vector, backend: Backend) -> object | None:
     try:
-        return backend.run(vector, {k: v.copy() for k, v in vector.arrays().items()})
+        return backend.run(vector.call, {k: v.copy() for k, v in vector.arrays().items()})
     except Exception:  # the backend raised: there is no output to diagnose
         return None
 

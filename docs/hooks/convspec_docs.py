@@ -38,8 +38,7 @@ from mkdocs.structure.files import File
 
 from convspec import spec as spec_package
 from convspec.conformance import load_vectors
-from convspec.conformance.expectation import expectation
-from convspec.conformance.show import format_array, terms
+from convspec.conformance.show import format_array
 
 SPEC_DIR = Path(spec_package.__file__).parent
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -287,10 +286,7 @@ def tex_matrix(a: np.ndarray) -> str | None:
 
 
 def _attributes_line(v) -> str:
-    if v.op == "pad":
-        return f"padding {[list(p) for p in v.padding]}"
-    return (f"stride {list(v.stride)}, padding {[list(p) for p in v.padding]}, "
-            f"dilation {list(v.dilation)}, groups {v.groups}")
+    return v.operator.describe(v.call)
 
 
 def _mistake_links(v, page_uri: str) -> str:
@@ -299,13 +295,13 @@ def _mistake_links(v, page_uri: str) -> str:
 
 
 def _term_by_term(v, arrays, expected) -> str | None:
-    if v.op != "conv" or v.expected_error:
+    if v.expected_error:
         return None
     index = (0,) * expected.ndim
-    pairs = terms(v, arrays, index)
-    if len(pairs) > MAX_TERMS:
+    pairs = v.operator.term_pairs(v.call, arrays, index)
+    if pairs is None or len(pairs) > MAX_TERMS:
         return None
-    per_row = v.kernel_shape[-1]
+    per_row = v.inputs["w"]["shape"][-1]
     def factor(v: float) -> str:
         return _tex_number(v) if v >= 0 or np.isnan(v) else f"({_tex_number(v)})"
 
@@ -336,7 +332,7 @@ def worked_example(v, page_uri: str) -> str:
         expected = None
         body += [f"An invalid call: every backend must reject it (`{v.expected_error}`).", ""]
     else:
-        expected = expectation(v, arrays).values
+        expected = v.expectation(arrays).values
     named = [(name, a) for name, a in arrays.items()] + ([("y", expected)] if expected is not None else [])
     matrices = [(name, tex_matrix(a)) for name, a in named]
     if all(m is not None for _, m in matrices):
@@ -353,7 +349,7 @@ def worked_example(v, page_uri: str) -> str:
             body += [f"`{label}` {list(a.shape)}:", "", "```text",
                      format_array(np.asarray(a, dtype=np.float64)), "```", ""]
     if v.windows:
-        row = v.kernel_shape[-1]
+        row = v.inputs["w"]["shape"][-1]
         body += ["Windows, as the vector annotates them (`convspec validate` checks each):", ""]
         for w in v.windows:
             cover = w["covers"]
@@ -400,7 +396,7 @@ def catalogue_entry(v) -> list[str]:
     if v.expected_error:
         block += [f"expected: an error ({v.expected_error}); the call is invalid and must be rejected", ""]
     else:
-        values = expectation(v, arrays).values
+        values = v.expectation(arrays).values
         how = "written in the file" if "data" in v.expected else "computed by the reference"
         block += _tensor_text("expected", v.expected, values, how)
     for w in v.windows:

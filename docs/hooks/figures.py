@@ -191,7 +191,7 @@ def stride_windows(vectors) -> bytes:
     for x0, vid in ((30, "notes/stride/letters-stride-1-windows"),
                     (340, "notes/stride/letters-stride-2-windows")):
         v = vectors[vid]
-        stride = v.stride[1]
+        stride = v.call.attributes.stride[1]
         s.text(x0 + 2.5 * cell, top - 30, f"stride {stride}", size=17, weight="bold")
         s.grid(x0, top, 5, 5, cell, label=lambda r, c: chr(ord("A") + 5 * r + c), size=18)
         firsts = [w for w in v.windows if w["at"][0] == 0][:2]
@@ -233,7 +233,7 @@ def output_size_grid(vectors) -> bytes:
 def output_size_floor(vectors) -> bytes:
     """One row of the 6x6 input at stride 2: the third window would need a seventh column."""
     v = vectors["notes/output-size/6x6-f3-s2-floor"]
-    n, f, stride = v.inputs["x"]["shape"][-1], v.kernel_shape[-1], v.stride[-1]
+    n, f, stride = v.inputs["x"]["shape"][-1], v.inputs["w"]["shape"][-1], v.call.attributes.stride[-1]
     cell, top, x0 = 52, 70, 40
     s = Svg(640, 250, "Stride 2 over 6 columns: a third window would need column 6, which does not exist")
     s.grid(x0, top, 1, n, cell, label=lambda r, c: str(c), size=16)

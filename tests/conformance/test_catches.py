@@ -76,7 +76,7 @@ def _mistake_param(mistake: str):
 
 @pytest.mark.parametrize("mistake", [_mistake_param(m) for m in MISTAKES])
 def test_corpus_catches_the_mistake_in_every_vector_that_claims_it(mistake, corpus, faulty_on_path):
-    backend = Backend(name=mistake, conv=faulty().ALL[mistake])
+    backend = Backend(name=mistake, implementation=faulty().ALL[mistake])
     claiming = [v for v in corpus if mistake in v.catches]
     assert claiming, f"no vector of the corpus claims to catch {mistake}"
     results = {v.id: run_vector(v, backend) for v in claiming}
@@ -88,7 +88,7 @@ def test_corpus_catches_the_mistake_in_every_vector_that_claims_it(mistake, corp
 
 def test_kernel_flip_message_shows_got_60_expected_minus_60(corpus_by_id, faulty_on_path):
     result = run_vector(corpus_by_id["notes/convolution/minus-60"],
-                        Backend(name="kernel-flip", conv=faulty().kernel_flip))
+                        Backend(name="kernel-flip", implementation=faulty().kernel_flip))
     assert result.outcome is Outcome.FAIL
     assert "got 60, expected -60" in result.worst.describe()
 

@@ -11,7 +11,6 @@ from summation_orders import ORDERS
 
 from convspec.conformance import Backend, Outcome, Vector, run_vector
 from convspec.conformance.backends.numpy import conv as tap_loop
-from convspec.conformance.expectation import expectation
 
 
 def vector(x: list, w: list, b: list | None = None) -> Vector:
@@ -29,28 +28,29 @@ ORDER_DEPENDENT = vector([BIG, BIG, -BIG], [1, 1, 1])  # exact 1e308; left to ri
 
 def test_the_exact_value_stands_where_only_the_order_overflowed():
     for consume in (False, True):
-        expect = expectation(ORDER_DEPENDENT, ORDER_DEPENDENT.arrays(), consume=consume)
+        expect = ORDER_DEPENDENT.expectation(ORDER_DEPENDENT.arrays(), consume=consume)
         assert expect.values.tolist() == [[[BIG]]]
 
 
 @pytest.mark.parametrize("order", [tap_loop, *ORDERS.values()], ids=["tap-loop", *ORDERS])
 def test_every_summation_order_passes(order):
     with np.errstate(over="ignore", invalid="ignore"):
-        result = run_vector(ORDER_DEPENDENT, Backend(name="order", conv=order))
+        result = run_vector(ORDER_DEPENDENT, Backend(name="order", implementation=order))
     assert result.outcome is Outcome.PASS, result.reason
 
 
 def test_an_overflow_the_exact_sum_makes_stays_infinite():
-    expect = expectation(vector([BIG, BIG, BIG], [1, 1, 1]))
+    expect = vector([BIG, BIG, BIG], [1, 1, 1]).expectation()
     assert expect.values.tolist() == [[[np.inf]]]
 
 
 def test_a_non_finite_input_keeps_its_ieee_result():
-    expect = expectation(vector([np.inf, 1.0, -1.0], [1, 1, 1]))
+    expect = vector([np.inf, 1.0, -1.0], [1, 1, 1]).expectation()
     assert expect.values.tolist() == [[[np.inf]]]
     with np.errstate(over="ignore", invalid="ignore"):
         wrong = run_vector(vector([np.inf, 1.0, -1.0], [1, 1, 1]),
-                           Backend(name="finite", conv=lambda x, w, b=None, **a: np.zeros((1, 1, 1))))
+                           Backend(name="finite",
+                                   implementation=lambda x, w, b=None, **a: np.zeros((1, 1, 1))))
     assert wrong.outcome is Outcome.FAIL
 
 
@@ -61,5 +61,5 @@ def test_no_summation_order_is_failed_on_huge_cancelling_terms(values, with_bias
     case = vector(values, [1.0] * len(values), [-BIG] if with_bias else None)
     for order in (tap_loop, *ORDERS.values()):
         with np.errstate(over="ignore", invalid="ignore"):
-            result = run_vector(case, Backend(name="order", conv=order))
+            result = run_vector(case, Backend(name="order", implementation=order))
         assert result.outcome is Outcome.PASS, result.reason

@@ -7,7 +7,6 @@ from hypothesis import strategies as st
 
 from convspec.conformance import judge as judge_module
 from convspec.conformance import resolve
-from convspec.conformance.expectation import expectation, output_dtype
 from convspec.conformance.judge import judge, judge_expectation
 from convspec.conformance.tolerance import Bounds
 
@@ -164,8 +163,8 @@ def test_judge_expectation_judges_as_judge_with_the_whole_bounds(corpus):
     for vector in corpus[::3]:
         if vector.expected_error is not None:
             continue
-        output = np.asarray(backend.run(vector, vector.arrays()))
-        expect, dtype = expectation(vector), output_dtype(vector)
+        output = np.asarray(backend.run(vector.call, vector.arrays()))
+        expect, dtype = vector.expectation(), vector.output_dtype()
         for got in (output, output + np.ones(1, output.dtype)):  # as it is (it passes), and one off
             assert _same(_judged_in_blocks(3, judge_expectation, got, expect, dtype),
                          judge(got, expect.values, expect.bounds(dtype), dtype)), vector.id

@@ -9,7 +9,7 @@ from convspec.conformance.outcomes import Outcome
 
 @pytest.mark.parametrize("order", sorted(ORDERS))
 def test_every_summation_order_passes_every_vector(order, corpus):
-    backend = Backend(name=order, conv=ORDERS[order])
+    backend = Backend(name=order, implementation=ORDERS[order])
     problems = [(v.id, r.outcome.value, r.reason, r.worst and r.worst.describe())
                 for v in corpus if (r := run_vector(v, backend)).outcome is not Outcome.PASS]
     assert problems == []

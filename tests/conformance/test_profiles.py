@@ -11,7 +11,8 @@ from convspec.conformance.outcomes import Outcome
 @pytest.mark.parametrize(("mistake", "profile"), [("accumulate_half", "half-accumulate"),
                                                    ("tf32_inputs", "tf32")])
 def test_a_relaxed_profile_accepts_its_departure_on_every_vector(mistake, profile, corpus, faulty_on_path):
-    backend = Backend(name=mistake, conv=getattr(importlib.import_module("faulty_backends"), mistake))
+    faulty = getattr(importlib.import_module("faulty_backends"), mistake)
+    backend = Backend(name=mistake, implementation=faulty)
     results = [run_vector(v, backend, PROFILES[profile]) for v in corpus]
     assert [(r.vector_id, r.reason) for r in results if r.outcome is not Outcome.PASS] == []
     assert {r.profile for r in results} == {profile}
@@ -21,7 +22,7 @@ def test_a_relaxed_profile_accepts_its_departure_on_every_vector(mistake, profil
 
 def test_relaxed_profiles_do_not_excuse_other_mistakes(corpus_by_id, faulty_on_path):
     module = importlib.import_module("faulty_backends")
-    flipped = Backend(name="flip", conv=module.kernel_flip)
+    flipped = Backend(name="flip", implementation=module.kernel_flip)
     vector = corpus_by_id["notes/convolution/minus-60"]
     assert all(run_vector(vector, flipped, p).outcome is Outcome.FAIL for p in PROFILES.values())
 

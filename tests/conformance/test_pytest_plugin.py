@@ -42,7 +42,7 @@ def test_unsupported_vectors_are_skipped_with_the_reason(pytester):
     pytester.makepyfile(only_f64="""
 from convspec.conformance import Backend
 from convspec.conformance.backends.numpy import conv
-backend = Backend(name="f64", conv=conv, dtypes=frozenset({"float64"}))
+backend = Backend(name="f64", implementation=conv, dtypes=frozenset({"float64"}))
 """)
     result = _run(pytester, "--convspec-backend", "only_f64:backend", "-k", "minus-60", "-rs")
     result.assert_outcomes(passed=1, skipped=2)

@@ -6,7 +6,6 @@ import pytest
 from convspec.conformance import Backend, Vector, run, run_vector, select
 from convspec.conformance.backends.numpy import conv as numpy_conv
 from convspec.conformance.dtypes import is_float
-from convspec.conformance.expectation import expectation
 from convspec.conformance.outcomes import Outcome
 from convspec.conformance.runner import SNAPSHOT_BYTES, apply_expected_failures
 
@@ -29,13 +28,13 @@ def test_a_raising_backend_is_an_error_with_type_and_message(corpus_by_id):
     def boom(*args, **kwargs):
         raise RuntimeError("no kernel for this shape")
 
-    result = run_vector(_vector(corpus_by_id), Backend(name="boom", conv=boom))
+    result = run_vector(_vector(corpus_by_id), Backend(name="boom", implementation=boom))
     assert result.outcome is Outcome.ERROR
     assert result.reason == "RuntimeError: no kernel for this shape"
 
 
 def test_declared_capabilities_make_vectors_unsupported(corpus_by_id):
-    backend = Backend(name="f32only", conv=numpy_conv, dtypes=frozenset({"float32"}))
+    backend = Backend(name="f32only", implementation=numpy_conv, dtypes=frozenset({"float32"}))
     assert run_vector(_vector(corpus_by_id), backend).outcome is Outcome.PASS
     result = run_vector(_vector(corpus_by_id, "notes/convolution/minus-60-float16"), backend)
     assert result.outcome is Outcome.UNSUPPORTED and "float16" in result.reason
@@ -49,7 +48,7 @@ def test_pad_vectors_run_through_conv_when_the_backend_has_no_pad(corpus_by_id):
         return numpy_conv(x, w, b, **kw)
 
     result = run_vector(_vector(corpus_by_id, "notes/padding/8x8-to-10x10"),
-                        Backend(name="conv-only", conv=conv))
+                        Backend(name="conv-only", implementation=conv))
     assert result.outcome is Outcome.PASS
     assert calls == [{"stride": (1, 1), "padding": ((1, 1), (1, 1)), "dilation": (1, 1),
                       "groups": 1}]
@@ -62,7 +61,7 @@ def test_a_backend_mutating_its_inputs_fails_and_cannot_change_the_expected_valu
         return out
 
     vector = _vector(corpus_by_id, "notes/output-size/5x5-f3-s1-p0")  # expected from the reference
-    result = run_vector(vector, Backend(name="clobber", conv=clobber))
+    result = run_vector(vector, Backend(name="clobber", implementation=clobber))
     assert result.outcome is Outcome.FAIL and result.reason == "the backend modified its input w"
 
 
@@ -93,8 +92,8 @@ def _reshape_in_place(x, w, b=None, **kw):
 def test_a_backend_changing_a_large_input_fails_though_no_copy_of_it_was_kept(conv):
     vector = _above_snapshot_size()
     assert sum(a.nbytes for a in vector.arrays().values()) > SNAPSHOT_BYTES
-    assert run_vector(vector, Backend(name="ok", conv=numpy_conv)).outcome is Outcome.PASS
-    result = run_vector(vector, Backend(name=conv.__name__, conv=conv))
+    assert run_vector(vector, Backend(name="ok", implementation=numpy_conv)).outcome is Outcome.PASS
+    result = run_vector(vector, Backend(name=conv.__name__, implementation=conv))
     assert (result.outcome, result.reason) == (Outcome.FAIL, "the backend modified its input x")
 
 
@@ -107,7 +106,7 @@ def test_an_output_that_reads_the_inputs_when_judged_sees_them_unchanged(corpus_
             return numpy_conv(*self.args, **self.kwargs)
 
     vector = _vector(corpus_by_id)  # the -60: negative weights, so |w| for w would change the result
-    result = run_vector(vector, Backend(name="deferred", conv=lambda *a, **kw: Deferred(a, kw)))
+    result = run_vector(vector, Backend(name="deferred", implementation=lambda *a, **kw: Deferred(a, kw)))
     assert result.outcome is Outcome.PASS
 
 
@@ -116,7 +115,7 @@ def test_an_expectation_that_consumes_its_inputs_is_the_same_bit_for_bit(corpus)
         if vector.expected_error is not None:
             continue
         kept, consumed = vector.arrays(), vector.arrays()
-        a, b = expectation(vector, kept), expectation(vector, consumed, consume=True)
+        a, b = vector.expectation(kept), vector.expectation(consumed, consume=True)
         assert (a.terms, a.input_scale) == (b.terms, b.input_scale), vector.id
         for mine, theirs in ((a.values, b.values), (a.magnitude, b.magnitude)):
             assert mine.dtype == theirs.dtype and mine.tobytes() == theirs.tobytes(), vector.id
@@ -131,14 +130,14 @@ def test_expected_failures_turn_fail_into_xfail_and_pass_into_xpass(corpus_by_id
 
     vector = _vector(corpus_by_id)
     xfails = {vector.id: "known off-by-one"}
-    failed = next(run([vector], Backend(name="wrong", conv=wrong), expected_failures=xfails))
+    failed = next(run([vector], Backend(name="wrong", implementation=wrong), expected_failures=xfails))
     assert failed.outcome is Outcome.XFAIL and "known off-by-one" in failed.reason
-    passed = next(run([vector], Backend(name="ok", conv=numpy_conv), expected_failures=xfails))
+    passed = next(run([vector], Backend(name="ok", implementation=numpy_conv), expected_failures=xfails))
     assert passed.outcome is Outcome.XPASS and passed.outcome.is_problem
 
 
 def test_unlisted_results_are_unchanged(corpus_by_id):
-    result = run_vector(_vector(corpus_by_id), Backend(name="ok", conv=numpy_conv))
+    result = run_vector(_vector(corpus_by_id), Backend(name="ok", implementation=numpy_conv))
     assert apply_expected_failures(result, {"other": "x"}) is result
 
 
@@ -165,7 +164,7 @@ def _error_vector(tmp_path, raw=STRIDE_ZERO):
 
 
 def test_error_vector_passes_when_the_backend_rejects_the_call(tmp_path):
-    result = run_vector(_error_vector(tmp_path), Backend(name="numpy", conv=numpy_conv))
+    result = run_vector(_error_vector(tmp_path), Backend(name="numpy", implementation=numpy_conv))
     assert result.outcome is Outcome.PASS and result.reason.startswith("rejected: ValueError")
 
 
@@ -173,7 +172,7 @@ def test_error_vector_fails_a_backend_that_accepts_the_call(tmp_path):
     def lenient(x, w, b=None, *, stride, **kw):
         return numpy_conv(x, w, b, stride=[max(s, 1) for s in stride], **kw)
 
-    result = run_vector(_error_vector(tmp_path), Backend(name="lenient", conv=lenient))
+    result = run_vector(_error_vector(tmp_path), Backend(name="lenient", implementation=lenient))
     assert result.outcome is Outcome.FAIL
     assert result.reason.startswith("accepted an invalid call (stride: stride 0 must be rejected)")
     assert "shape [1, 1, 3, 3]" in result.reason

@@ -83,13 +83,13 @@ def test_other_limits_miss(cache_dir, parses, tmp_path):
 def test_a_change_of_the_checking_code_misses(cache_dir, parses, tmp_path, monkeypatch):
     path = copy_of(GOOD, tmp_path)
     load_file(path)
-    monkeypatch.setattr(vector_cache, "fingerprint", lambda: b"other code")
+    monkeypatch.setattr(vector_cache, "checking_code_digest", lambda: b"other code")
     load_file(path)
     assert parses == [path, path]
 
 
-def test_the_fingerprint_covers_the_schema_the_mistakes_and_the_checking_modules():
-    vector_cache.fingerprint.cache_clear()
+def test_the_digest_covers_the_schema_the_mistakes_and_the_checking_modules():
+    vector_cache.checking_code_digest.cache_clear()
     try:
         covered = set()
         real_read = Path.read_bytes
@@ -100,11 +100,11 @@ def test_the_fingerprint_covers_the_schema_the_mistakes_and_the_checking_modules
 
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(Path, "read_bytes", recording)
-            vector_cache.fingerprint()
+            vector_cache.checking_code_digest()
     finally:
-        vector_cache.fingerprint.cache_clear()
+        vector_cache.checking_code_digest.cache_clear()
     assert {spec.SCHEMA.name, spec.MISTAKES.name, "loading.py", "validation.py", "vector.py",
-            "vector_cache.py", "output_size.py", "padding.py"} <= covered
+            "vector_cache.py", "output_size.py", "padding.py", "conv.py", "operator.py"} <= covered
 
 
 def test_a_bad_file_is_never_stored_and_reports_the_same_every_time(cache_dir, tmp_path):

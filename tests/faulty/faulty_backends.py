@@ -57,7 +57,7 @@ import numpy as np
 from convspec import spec
 from convspec.conformance.backends.numpy import _accumulator
 from convspec.conformance.backends.numpy import conv as correct
-from convspec.conformance.dtypes import finfo, is_float, output_dtype
+from convspec.conformance.dtypes import dot_product_dtype, finfo, is_float
 from convspec.reference import check_conv_arguments
 
 
@@ -98,7 +98,7 @@ def _padded_and_out_size(x, w, stride, padding, dilation):
 
 def _result_dtype(x: np.ndarray) -> np.dtype:
     """The dtype the correct backend returns: the input's, wider for integers (int8 -> int32)."""
-    return output_dtype(np.dtype(x.dtype).name)
+    return dot_product_dtype(x.dtype)
 
 
 def _window(tap, dilation, out_size, stride) -> tuple[slice, ...]:

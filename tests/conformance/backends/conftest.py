@@ -64,7 +64,7 @@ def _check_translation(backend: Backend, case: dict, dtype=np.float32) -> None:
     w = rng.integers(-3, 4, case["w"]).astype(dtype)
     b = rng.integers(-5, 6, case["w"][0]).astype(dtype) if case["bias"] else None
     attrs = {k: case[k] for k in ("stride", "padding", "dilation", "groups")}
-    got = np.asarray(backend.conv(x, w, b, **attrs))
+    got = np.asarray(backend.operator("conv")(x, w, b, **attrs))
     expected = reference.conv(x, w, b, **attrs)
     assert got.dtype == np.dtype(dtype)
     assert got.shape == expected.shape
@@ -83,11 +83,11 @@ def _vector(dtype: str, x_shape, w_shape, **attributes) -> Vector:
 
 def _check_refusal(backend: Backend, vector: Vector) -> str:
     """The backend declares ``vector`` unsupported, and the framework really refuses it."""
-    why = backend.unsupported(vector)
+    why = backend.unsupported(vector.call)
     assert why is not None
     assert run_vector(vector, backend).outcome is Outcome.UNSUPPORTED
     with pytest.raises(Exception):  # noqa: B017  (each framework raises its own exception type)
-        backend.run(vector, vector.arrays())
+        backend.run(vector.call, vector.arrays())
     return why
 
 

@@ -58,4 +58,4 @@ def test_dtypes_onnxruntime_refuses_are_unsupported(make_vector, check_refusal, 
     vector = make_vector(dtype, (1, 1, 4, 4), (1, 1, 2, 2))
     assert dtype in check_refusal(backend, vector)
     with pytest.raises(Exception, match=message):
-        backend.run(vector, vector.arrays())
+        backend.run(vector.call, vector.arrays())

@@ -13,7 +13,7 @@ def _fake_distribution(root):
         from convspec.conformance import Backend
         from convspec.conformance.backends.numpy import conv
 
-        backend = Backend(name="acme", version="1.2.3", conv=conv, description="Acme's convolution",
+        backend = Backend(name="acme", version="1.2.3", implementation=conv, description="Acme's convolution",
                           dtypes=frozenset({"float32"}))
     """))
     info = root / "acme_conv-1.2.3.dist-info"

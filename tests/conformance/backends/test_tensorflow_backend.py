@@ -28,7 +28,7 @@ def test_translates_padding_stride_dilation_groups_and_bias(check_translation, t
 def test_groups_tensorflow_would_infer_differently_are_refused_by_the_adapter():
     x, w = np.ones((1, 4, 2, 2), np.float32), np.ones((2, 4, 1, 1), np.float32)
     with pytest.raises(ValueError, match="cannot express groups=2"):
-        backend.conv(x, w, groups=2, **ATTRS)  # TensorFlow would run it as groups=1
+        backend.operator("conv")(x, w, groups=2, **ATTRS)  # TensorFlow would run it as groups=1
 
 
 @pytest.mark.parametrize("dtype", ["int8", "uint8"])

@@ -48,7 +48,7 @@ MINIMAL = {
 @pytest.mark.parametrize("name", sorted(MINIMAL))
 def test_fuzz_shrinks_the_mistake_to_a_minimal_vector_that_replays(name, faulty_on_path, tmp_path, capsys):
     seed, invalid, shapes, attributes = MINIMAL[name]
-    backend = Backend(name=f"faulty_backends:{name}", conv=faulty(name))
+    backend = Backend(name=f"faulty_backends:{name}", implementation=faulty(name))
     report = fuzz(backend, FuzzConfig(examples=500, seed=seed, invalid=invalid))
 
     # found, and shrunk to no more than the mistake needs
@@ -78,26 +78,27 @@ def test_fuzz_shrinks_the_mistake_to_a_minimal_vector_that_replays(name, faulty_
     assert "0 passed, 1 failed" in out
 
     # the correct backend passes it, and every mistake it claims to catch fails it
-    assert run_vector(vector, Backend(name="numpy", conv=correct)).outcome is Outcome.PASS
+    assert run_vector(vector, Backend(name="numpy", implementation=correct)).outcome is Outcome.PASS
     module = importlib.import_module("faulty_backends")
     for mistake in vector.catches:
-        result = run_vector(vector, Backend(name=mistake, conv=module.ALL[mistake]))
+        result = run_vector(vector, Backend(name=mistake, implementation=module.ALL[mistake]))
         assert result.outcome is Outcome.FAIL, f"claims to catch {mistake}, which passes it"
 
 
 def test_the_correct_backend_passes_a_fixed_seed_run():
-    report = fuzz(Backend(name="numpy", conv=correct), FuzzConfig(examples=600, seed=20240607))
+    report = fuzz(Backend(name="numpy", implementation=correct), FuzzConfig(examples=600, seed=20240607))
     assert report.failure is None and not report.problem
     assert report.progress.cases == 600 and report.progress.counts["pass"] == 600
 
 
 def test_the_correct_backend_rejects_every_generated_invalid_call():
-    report = fuzz(Backend(name="numpy", conv=correct), FuzzConfig(examples=300, seed=7, invalid=True))
+    report = fuzz(Backend(name="numpy", implementation=correct),
+                  FuzzConfig(examples=300, seed=7, invalid=True))
     assert report.failure is None and report.progress.counts["pass"] == 300
 
 
 def test_the_search_depends_on_the_seed_alone():
-    backend = Backend(name="numpy", conv=correct)
+    backend = Backend(name="numpy", implementation=correct)
     first, second = (fuzz(backend, FuzzConfig(examples=1, seed=11)) for _ in range(2))
     assert first.progress.counts == second.progress.counts
     calls = [build_valid(RandomChooser(np.random.default_rng(11)), Space()) for _ in range(2)]

@@ -35,7 +35,7 @@ def test_every_law_has_a_breaker():
 
 @pytest.mark.parametrize("law", [law.name for law in LAWS])
 def test_the_law_holds_for_the_correct_backend(law):
-    report = fuzz_laws(Backend(name="numpy", conv=correct), FuzzConfig(examples=150, seed=3),
+    report = fuzz_laws(Backend(name="numpy", implementation=correct), FuzzConfig(examples=150, seed=3),
                        laws=(LAWS_BY_NAME[law],))
     assert report.law is None and not report.problem, report.law_message
     assert report.laws_checked == [law] and report.progress.counts["holds"] == 150
@@ -45,8 +45,8 @@ def test_the_law_holds_for_the_correct_backend(law):
 def test_the_law_is_broken_by_a_faulty_backend(law, faulty_on_path):
     name, dtypes = BREAKERS[law]
     conv = getattr(importlib.import_module("faulty_backends"), name)
-    report = fuzz_laws(Backend(name=name, conv=conv), FuzzConfig(examples=300, seed=1, dtypes=dtypes),
-                       laws=(LAWS_BY_NAME[law],))
+    report = fuzz_laws(Backend(name=name, implementation=conv),
+                       FuzzConfig(examples=300, seed=1, dtypes=dtypes), laws=(LAWS_BY_NAME[law],))
     assert report.law is not None and report.law.name == law
     assert report.law_message and not report.law_message.startswith("the backend raised")
     case = report.law_case

@@ -1,0 +1,25 @@
+"""The operators of the spec, one module each.
+
+Adding an operator is adding a module here (an :class:`~.operator.Operator`), its reference
+function, its vectors, the adapters' methods and a docs page: the runner, the judge, loading and
+the reports dispatch through :func:`operator` and need no edit.
+"""
+
+from __future__ import annotations
+
+from .conv import OPERATOR as CONV
+from .operator import Operator
+from .pad import OPERATOR as PAD
+
+OPERATORS: dict[str, Operator] = {op.name: op for op in (CONV, PAD)}
+
+
+def operator(name: str) -> Operator:
+    """The operator ``name`` (as a vector's ``op`` writes it)."""
+    try:
+        return OPERATORS[name]
+    except KeyError:
+        raise ValueError(f"unknown operator {name!r}; expected one of {', '.join(OPERATORS)}") from None
+
+
+__all__ = ["OPERATORS", "Operator", "operator"]

@@ -1,0 +1,197 @@
+"""conv: the forward convolution (cross-correlation), y = conv(x, w, b).
+
+x (N, C, *spatial), w (O, C/groups, *kernel), b (O,); output (N, O, *out) with
+out = floor((W + p0 + p1 - D*(F - 1) - 1) / S) + 1 per spatial axis. Integer inputs accumulate
+exactly and return the wider type (int8/uint8 -> int32, int32 -> int64); the bias of an integer
+call is given in that type.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from convspec import reference
+from convspec.reference import ConvArgumentError, check_conv_arguments, output_size, resolve_padding
+from convspec.reference.exact import conv_exact
+
+from ..call import Call
+from ..dtypes import dot_product_dtype, is_float, numpy_dtype
+from ..expectation import Expectation, absolute
+from .operator import Operator, Problem
+
+if TYPE_CHECKING:
+    from ..backends import Backend
+
+
+@dataclass(frozen=True)
+class ConvAttributes:
+    """conv's attributes as a backend receives them."""
+
+    stride: tuple[int, ...]
+    padding: tuple[tuple[int, int], ...]
+    dilation: tuple[int, ...]
+    groups: int
+
+
+def per_axis(value: int | list[int], rank: int) -> tuple[int, ...]:
+    """Broadcast one int to every spatial axis; keep a list as it is."""
+    return (int(value),) * rank if isinstance(value, int) else tuple(int(v) for v in value)
+
+
+def kernel_shape(call: Call) -> tuple[int, ...]:
+    return call.shape("w")[2:]
+
+
+class Conv(Operator):
+    name = "conv"
+    title = "convolution"
+    required = ("x", "w")
+    optional = ("b",)
+    attribute_names = ("stride", "padding", "dilation", "groups")
+    per_axis = ("stride", "dilation", "padding")
+    has_error_vectors = True
+
+    def resolve(self, written: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...]]) -> ConvAttributes:
+        rank = len(shapes["x"]) - 2
+        stride = per_axis(written.get("stride", 1), rank)
+        dilation = per_axis(written.get("dilation", 1), rank)
+        padding = written.get("padding", 0)
+        if isinstance(padding, list):
+            pairs = tuple((int(p[0]), int(p[1])) for p in padding)
+        else:
+            kernel = tuple(shapes["w"][2:]) if "w" in shapes else (1,) * rank
+            pairs = resolve_padding(padding, shapes["x"][2:], kernel, stride, dilation)
+        return ConvAttributes(stride, pairs, dilation, int(written.get("groups", 1)))
+
+    def input_dtype(self, name: str, dtype: str) -> np.dtype:
+        # an integer call's bias is given in the wider output type
+        return dot_product_dtype(dtype) if name == "b" else numpy_dtype(dtype)
+
+    def output_shape(self, call: Call) -> tuple[int, ...]:
+        a = call.attributes
+        x_shape = call.shape("x")
+        spatial = tuple(output_size(n, k, s, p, d) for n, k, s, p, d in zip(
+            x_shape[2:], kernel_shape(call), a.stride, a.padding, a.dilation, strict=True))
+        return (x_shape[0], call.shape("w")[0], *spatial)
+
+    def output_dtype(self, call: Call) -> np.dtype:
+        return dot_product_dtype(call.dtype)
+
+    def objection(self, call: Call) -> ConvArgumentError | None:
+        zeros = {name: np.broadcast_to(0.0, spec.shape) for name, spec in call.tensors.items()}
+        try:
+            check_conv_arguments(zeros["x"], zeros["w"], zeros.get("b"), **call.keywords())
+        except ConvArgumentError as exc:
+            return exc
+        return None
+
+    def value_problems(self, call: Call, arrays: Callable[[], Mapping[str, np.ndarray]]) -> list[Problem]:
+        """An integer call's exact result must fit its output type (and the reference's int64)."""
+        if is_float(numpy_dtype(call.dtype)):
+            return []
+        arrays = arrays()
+        magnitude = self.reference(call, {k: np.abs(v.astype(np.float64)) for k, v in arrays.items()})
+        if magnitude.max() >= 2.0**63:
+            return [("inputs", f"|b| + sum |x|*|w| reaches {magnitude.max():.3g}, beyond the exact int64 "
+                               "range")]
+        exact = self.reference(call, arrays)
+        info = np.iinfo(self.output_dtype(call))
+        outside = (exact < info.min) | (exact > info.max)
+        if outside.any():
+            index = [int(i) for i in np.argwhere(outside)[0]]
+            return [("inputs", f"the exact result {int(exact[tuple(index)])} at {index} does not fit the "
+                               f"output type {self.output_dtype(call)}")]
+        return []
+
+    # --- the expectation ----------------------------------------------------------------------
+    def reference(self, call: Call, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
+        return reference.conv(arrays["x"], arrays["w"], arrays.get("b"), **call.keywords())
+
+    def expectation(self, call: Call, arrays: dict[str, np.ndarray], stored: np.ndarray | None, *,
+                    consume: bool = False) -> Expectation:
+        values = self.reference(call, arrays) if stored is None else stored
+        # Only float64 inputs can overflow the reference's float64 sums (float32 products stay below
+        # 1e77); where they did, the inputs are needed once more, for the exact value.
+        overflowed = stored is None and call.dtype == "float64" and not np.isfinite(values).all()
+        inputs = {k: v.copy() for k, v in arrays.items()} if overflowed and consume else arrays
+        magnitudes = {k: absolute(v, consume) for k, v in arrays.items()}
+        magnitude = self.reference(call, magnitudes)
+        if overflowed:
+            values = self._exact_where_overflowed(call, inputs, values, magnitude)
+        terms = call.shape("w")[1] * math.prod(kernel_shape(call)) + ("b" in arrays)
+        scale = sum(float(np.max(a, where=np.isfinite(a), initial=0.0))
+                    for a in (magnitudes["x"], magnitudes["w"]))
+        return Expectation(values, magnitude, terms, scale)
+
+    def _exact_where_overflowed(self, call: Call, arrays: Mapping[str, np.ndarray], values: np.ndarray,
+                                magnitude: np.ndarray) -> np.ndarray:
+        """``values`` with the exact result, rounded once, where the reference's float64 sum became
+        inf or NaN and the sum of |x|*|w| overflows too: there the reference's order may have
+        overflowed a partial sum of an exact result that is finite (1e308 + 1e308 - 1e308), and a
+        backend summing in another order would be failed for the right answer. Elsewhere a
+        non-finite result comes from a non-finite input and stands."""
+        suspect = ~np.isfinite(values) & np.isinf(magnitude)
+        if not suspect.any():
+            return values
+        _, exact = conv_exact(arrays["x"], arrays["w"], arrays.get("b"), **call.keywords(), where=suspect)
+        return np.where(suspect, exact, values)
+
+    # --- the backend --------------------------------------------------------------------------
+    def unsupported(self, backend: Backend, call: Call) -> str | None:
+        if backend.operator(self.name) is None:
+            return f"{backend.name} has no operator {self.name!r}"
+        a = call.attributes
+        if not backend.groups and a.groups != 1:
+            return f"groups={a.groups} not supported by {backend.name}"
+        if not backend.dilation and set(a.dilation) != {1}:
+            return f"dilation {list(a.dilation)} not supported by {backend.name}"
+        limit = backend.limits.get(self.name)
+        return limit(call) if limit is not None else None
+
+    def invoke(self, backend: Backend, call: Call, arrays: Mapping[str, np.ndarray]) -> object:
+        conv = backend.operator(self.name)
+        return conv(arrays["x"], arrays["w"], arrays.get("b"), **call.keywords())
+
+    # --- for people ---------------------------------------------------------------------------
+    def describe(self, call: Call) -> str:
+        a = call.attributes
+        return (f"stride {list(a.stride)}, padding {[list(p) for p in a.padding]}, "
+                f"dilation {list(a.dilation)}, groups {a.groups}")
+
+    def term_pairs(self, call: Call, arrays: Mapping[str, np.ndarray],
+                   index: tuple[int, ...]) -> list[tuple[float, float]]:
+        """The (input, weight) pairs summed for output element ``index`` (padding reads as 0)."""
+        a = call.attributes
+        n, o, *pos = index
+        x, w = arrays["x"].astype(np.float64), arrays["w"].astype(np.float64)
+        per_group = w.shape[0] // a.groups
+        first = (o // per_group) * w.shape[1]
+        pairs = []
+        for c in range(w.shape[1]):
+            for tap in itertools.product(*(range(k) for k in kernel_shape(call))):
+                at = tuple(p * s + t * d - pad[0] for p, s, t, d, pad in zip(
+                    pos, a.stride, tap, a.dilation, a.padding, strict=True))
+                inside = all(0 <= i < size for i, size in zip(at, x.shape[2:], strict=True))
+                pairs.append((float(x[(n, first + c, *at)]) if inside else 0.0, float(w[(o, c, *tap)])))
+        return pairs
+
+    def window_labels(self, call: Call, x: np.ndarray, label, at: tuple[int, ...]) -> list[str]:
+        """Window position along an axis: input index = at*stride + tap*dilation - pad_before; an
+        index outside the input is padding and shows as '0'. ``x`` is one (spatial) plane."""
+        a = call.attributes
+        labels = []
+        for tap in itertools.product(*(range(k) for k in kernel_shape(call))):
+            index = tuple(p * s + t * d - pad[0] for p, s, t, d, pad in zip(
+                at, a.stride, tap, a.dilation, a.padding, strict=True))
+            inside = all(0 <= i < n for i, n in zip(index, x.shape, strict=True))
+            labels.append(label(x[index]) if inside else "0")
+        return labels
+
+
+OPERATOR = Conv()

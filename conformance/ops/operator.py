@@ -1,0 +1,111 @@
+"""What every operator module provides: the one interface the runner, judge, loading, reports and
+docs dispatch through.
+
+An operator owns everything about itself: which inputs and attributes a vector of it may have,
+how the written attributes resolve into the ones a backend receives, the output's shape and
+dtype, the reference's result and what the accuracy rule needs to bound it, how a backend is
+called, when a backend cannot run it, and how ``convspec show`` writes it out.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..call import Call, TensorSpec
+from ..dtypes import numpy_dtype
+
+if TYPE_CHECKING:
+    from ..backends import Backend
+    from ..expectation import Expectation
+
+Problem = tuple[str, str]  # (field, message), as vector validation reports it
+
+
+class Operator(ABC):
+    """One operator of the spec (see the module docstring)."""
+
+    name: str
+    title: str  # what a call of it is, in words ("convolution")
+    required: tuple[str, ...]  # input tensors a call must have
+    optional: tuple[str, ...] = ()  # input tensors a call may have
+    attribute_names: tuple[str, ...] = ()  # attributes a vector may write
+    # per-axis attributes: written as one int (broadcast) or a list with one entry per spatial axis
+    per_axis: tuple[str, ...] = ()
+    has_error_vectors: bool = False
+
+    # --- the call ---------------------------------------------------------------------------
+    @abstractmethod
+    def resolve(self, written: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...]]) -> Any:
+        """The attribute record a backend receives for attributes as a vector writes them.
+
+        Explicit lists pass through as written, even of the wrong length: an error vector may be
+        about exactly that, and it is the backend's to reject. Raises ValueError only where the
+        written attributes name no call at all (a padding mode that does not exist, ...).
+        """
+
+    def call(self, dtype: str, shapes: Mapping[str, tuple[int, ...]], written: Mapping[str, Any]) -> Call:
+        """The call a vector of this operator makes."""
+        tensors = {name: TensorSpec(tuple(shape), self.input_dtype(name, dtype))
+                   for name, shape in shapes.items()}
+        return Call(self.name, dtype, tensors, self.resolve(written, shapes))
+
+    def input_dtype(self, name: str, dtype: str) -> np.dtype:
+        """The dtype of input ``name`` in a call of the vector dtype ``dtype``."""
+        return numpy_dtype(dtype)
+
+    @abstractmethod
+    def output_shape(self, call: Call) -> tuple[int, ...]:
+        """The output shape of a valid call."""
+
+    @abstractmethod
+    def output_dtype(self, call: Call) -> np.dtype:
+        """The dtype a backend's output must have."""
+
+    def objection(self, call: Call) -> Exception | None:
+        """The reference's objection to the call (an exception with a ``kind``), or None if valid."""
+        return None
+
+    def value_problems(self, call: Call, arrays: Callable[[], Mapping[str, np.ndarray]]) -> list[Problem]:
+        """Problems with the inputs' values for this call (beyond what each value's dtype allows);
+        ``arrays`` makes the inputs, only when a check needs them."""
+        return []
+
+    # --- the expectation ----------------------------------------------------------------------
+    @abstractmethod
+    def reference(self, call: Call, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
+        """The reference's result: float64 (already rounded to the dtype), int64 for integers."""
+
+    @abstractmethod
+    def expectation(self, call: Call, arrays: dict[str, np.ndarray], stored: np.ndarray | None, *,
+                    consume: bool = False) -> Expectation:
+        """Expected values (``stored``, the file's, when given: they are normative) and what the
+        accuracy rule needs to bound each element. ``consume`` lets it overwrite ``arrays``."""
+
+    # --- the backend --------------------------------------------------------------------------
+    @abstractmethod
+    def unsupported(self, backend: Backend, call: Call) -> str | None:
+        """Why ``backend`` cannot run ``call`` beyond its dtypes and ranks, or None."""
+
+    @abstractmethod
+    def invoke(self, backend: Backend, call: Call, arrays: Mapping[str, np.ndarray]) -> object:
+        """Call ``backend`` on ``arrays`` by the backend protocol; returns what it returns."""
+
+    # --- for people ---------------------------------------------------------------------------
+    @abstractmethod
+    def describe(self, call: Call) -> str:
+        """The resolved attributes in one line."""
+
+    def term_pairs(self, call: Call, arrays: Mapping[str, np.ndarray],
+                   index: tuple[int, ...]) -> list[tuple[float, float]] | None:
+        """The (input, weight) pairs summed for output element ``index``; None for an operator
+        that sums no products."""
+        return None
+
+    def window_labels(self, call: Call, x: np.ndarray, label, at: tuple[int, ...]) -> list[str] | None:
+        """Labels of the input values the window at output position ``at`` covers, row-major, or
+        None for an operator without windows."""
+        return None
