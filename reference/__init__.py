@@ -1,4 +1,5 @@
-"""convspec's reference implementation: the normative semantics, computed in float64 on SciPy."""
+"""convspec's reference implementation: the normative semantics, computed with NumPy alone (im2col and
+``numpy.matmul`` in float64, exactly in int64 for integers); it does not use SciPy."""
 
 from .arguments import ERROR_KINDS, ConvArgumentError, check_conv_arguments
 from .conv import conv
