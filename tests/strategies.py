@@ -7,10 +7,15 @@ import itertools
 import numpy as np
 from hypothesis import strategies as st
 
+from convspec.conformance.call import Call, tensor_specs
+from convspec.conformance.ops.conv import ConvAttributes
+
 
 @st.composite
-def conv_cases(draw, max_rank: int = 3, max_size: int = 7, integer_values: bool = True):
-    """A valid (x, w, b, attributes) call with small shapes and small-integer float64 values."""
+def conv_cases(draw, max_rank: int = 3, max_size: int = 7, integer_values: bool = True
+               ) -> tuple[Call, dict[str, np.ndarray]]:
+    """A valid conv call and its arrays (x, w and maybe b), with small shapes and small-integer
+    float64 values (any floats in [-4, 4] unless ``integer_values``)."""
     rank = draw(st.integers(1, max_rank))
     groups = draw(st.integers(1, 3))
     cin = groups * draw(st.integers(1, 2))
@@ -31,12 +36,18 @@ def conv_cases(draw, max_rank: int = 3, max_size: int = 7, integer_values: bool 
         return np.array(draw(st.lists(values, min_size=count, max_size=count)),
                         dtype=np.float64).reshape(shape)
 
-    x = tensor([batch, cin, *spatial])
-    w = tensor([cout, cin // groups, *kernel])
-    b = tensor([cout]) if draw(st.booleans()) else None
-    attrs = {"stride": tuple(stride), "padding": tuple(padding), "dilation": tuple(dilation),
-             "groups": groups}
-    return x, w, b, attrs
+    arrays = {"x": tensor([batch, cin, *spatial]), "w": tensor([cout, cin // groups, *kernel])}
+    if draw(st.booleans()):
+        arrays["b"] = tensor([cout])
+    attributes = ConvAttributes(tuple(stride), tuple(padding), tuple(dilation), groups)
+    return Call("conv", "float64", tensor_specs(arrays), attributes), arrays
+
+
+def protocol_args(case: tuple[Call, dict[str, np.ndarray]]
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, dict]:
+    """x, w, b (or None) and the keyword arguments of the backend protocol, for calling a conv."""
+    call, arrays = case
+    return arrays["x"], arrays["w"], arrays.get("b"), call.keywords()
 
 
 def naive_conv(x, w, b, *, stride, padding, dilation, groups):

@@ -140,7 +140,7 @@ def _run_cases(backend, config, out: Path) -> int:
     _say(f"FAILURE after {p.cases} cases (seed {report.seed}); shrunk with {p.shrink_cases} more cases "
          f"in {report.seconds:.1f} s.")
     try:
-        written = write_vector_file(failure.call, failure.result, backend, out, seed=report.seed,
+        written = write_vector_file(failure.case, failure.result, backend, out, seed=report.seed,
                                     profile=config.profile)
     except Exception as exc:  # the reproducer could not be written: still show the case
         _say(render(failure.vector))
@@ -159,7 +159,7 @@ def _run_cases(backend, config, out: Path) -> int:
 
 
 def _run_laws(backend, config, out: Path) -> int:
-    from ..fuzz.cases import call_vector
+    from ..fuzz.cases import case_vector
     from ..fuzz.engine import fuzz_laws
     from ..fuzz.metamorphic import LAWS, law_calls
     from ..fuzz.writer import write_vector_file
@@ -194,10 +194,11 @@ def _run_laws(backend, config, out: Path) -> int:
     _say(f"  {report.law_message}")
     _say(f"minimal case (shrunk with {p.shrink_cases} more cases): {case.describe()}")
     _say(case.arrays_text())
-    for call in law_calls(law, backend.operator("conv"), case):
-        result = run_vector(call_vector(call, seed=report.seed), backend, config.profile)
+    for recorded in law_calls(law, backend.operator("conv"), case):
+        result = run_vector(case_vector(recorded, seed=report.seed), backend, config.profile)
         if result.outcome.is_problem:
-            written = write_vector_file(call, result, backend, out, seed=report.seed, profile=config.profile)
+            written = write_vector_file(recorded, result, backend, out, seed=report.seed,
+                                        profile=config.profile)
             _say(f"one of the law's calls fails against the reference: {result.reason}")
             _say(f"wrote {written.path}")
             _say(f"replay: convspec run {written.path} --backend {backend.name}")

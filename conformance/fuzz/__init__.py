@@ -6,7 +6,8 @@ the case, and the writer saves the minimal one as a vector file that `convspec r
 The metamorphic laws (linearity, padding, stride, groups, dilation, stacked kernels, translation)
 check a backend against itself, with no reference.
 
-Modules: ``strategies`` (the attribute and value space), ``cases`` (a call as a vector),
+Modules: ``strategies`` (the attribute and value space), ``cases`` (a generated case: a
+:class:`~convspec.conformance.call.Call` with its values, as a vector),
 ``diagnosis`` (which registered mistake a failure shows), ``writer`` (the YAML reproducer),
 ``metamorphic`` (the laws) and ``engine`` (driving Hypothesis: budgets, progress, shrinking); the
 command line verb is ``convspec.conformance.cli.fuzz``.

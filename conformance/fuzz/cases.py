@@ -1,8 +1,11 @@
-"""A generated call, and the vector it is: built in memory with inline data, judged like any vector.
+"""A generated case, and the vector it is: built in memory with inline data, judged like any vector.
 
-No YAML and no schema pass per case: the mapping is what a vector file would hold, and
-``Vector.from_mapping`` builds the same object the loader builds from a file. The writer, on a
-failure, dumps this very mapping and loads it back through the full loader.
+A :class:`Case` is a :class:`~convspec.conformance.call.Call` (what the call is, resolved by its
+operator) with the values beside it, the attributes as a vector file writes them, and the
+reference's error kind for an invalid call. No YAML and no schema pass per case: the mapping is
+what a vector file would hold, and ``Vector.from_mapping`` builds the same object the loader
+builds from a file. The writer, on a failure, dumps this very mapping and loads it back through
+the full loader.
 """
 
 from __future__ import annotations
@@ -11,10 +14,13 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from .. import ops
 from ..backends import Backend
+from ..call import Call
 from ..outcomes import Result
 from ..runner import run_vector
 from ..tolerance import STRICT, Profile
@@ -24,29 +30,35 @@ TOPIC = "fuzz"
 
 
 @dataclass(frozen=True)
-class Call:
-    """One convolution call as a vector states it.
+class Case:
+    """One generated call with its values.
 
-    ``inputs`` holds the exact values (float64, with NaN and infinities, or int64 for integer
-    dtypes) of x, w and, if present, b; ``attributes`` is written as a vector file writes it
-    (stride/dilation lists, a padding mode, an int or pairs, groups). ``error`` is the reference's
+    ``call`` is the resolved call (see :meth:`of`); ``arrays`` holds the exact values (float64,
+    with NaN and infinities, or int64 for integer dtypes) of its inputs; ``written`` holds the
+    attributes as a vector file writes them (a padding mode stays a mode, defaults stay absent), so
+    a reproducer states the call as it was generated. ``error`` is the reference's
     ConvArgumentError kind when the call is invalid (every backend must reject it).
     """
 
-    dtype: str
-    inputs: dict[str, np.ndarray]
-    attributes: dict = field(default_factory=dict)
+    call: Call
+    arrays: dict[str, np.ndarray]
+    written: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
 
-    @property
-    def rank(self) -> int:
-        return self.inputs["x"].ndim - 2
+    @classmethod
+    def of(cls, dtype: str, arrays: dict[str, np.ndarray], written: dict[str, Any] | None = None, *,
+           error: str | None = None, op: str = "conv") -> Case:
+        """The case of ``arrays`` and ``written`` attributes, its call resolved by the operator as a
+        vector's is. Raises ValueError for attributes that name no call (as the vector would)."""
+        written = dict(written or {})
+        shapes = {name: tuple(a.shape) for name, a in arrays.items()}
+        return cls(ops.operator(op).call(dtype, shapes, written), arrays, written, error)
 
     def describe(self) -> str:
-        """One line: dtype, shapes and the attributes that are set."""
-        shapes = ", ".join(f"{k} {list(v.shape)}" for k, v in self.inputs.items())
-        attrs = ", ".join(f"{k} {v}" for k, v in self.attributes.items())
-        return f"{self.dtype}, {shapes}" + (f", {attrs}" if attrs else "")
+        """One line: dtype, shapes and the attributes that are written."""
+        shapes = ", ".join(f"{k} {list(v.shape)}" for k, v in self.arrays.items())
+        attrs = ", ".join(f"{k} {v}" for k, v in self.written.items())
+        return f"{self.call.dtype}, {shapes}" + (f", {attrs}" if attrs else "")
 
 
 def _value(v: float | int) -> float | int | str:
@@ -69,70 +81,59 @@ def tensor_data(a: np.ndarray) -> list:
     return walk(a.tolist())
 
 
-def case_id(call: Call) -> str:
-    """``fuzz/<10 hex digits>``: a hash of what the call is (dtype, attributes, values), so equal
-    calls get equal ids on every path (the fast one of the fuzz loop and the written file)."""
-    head = f"{call.dtype}|{json.dumps(call.attributes, sort_keys=True)}|{call.error}"
+def case_id(case: Case) -> str:
+    """``fuzz/<10 hex digits>``: a hash of what the case is (dtype, written attributes, values), so
+    equal cases get equal ids on every path (the fast one of the fuzz loop and the written file)."""
+    head = f"{case.call.dtype}|{json.dumps(case.written, sort_keys=True)}|{case.error}"
     digest = hashlib.sha256(head.encode())
-    for name in sorted(call.inputs):
-        a = call.inputs[name]
+    for name in sorted(case.arrays):
+        a = case.arrays[name]
         digest.update(f"|{name}{a.shape}{a.dtype}|".encode())
         digest.update(np.ascontiguousarray(a).tobytes())
     return f"{TOPIC}/{digest.hexdigest()[:10]}"
 
 
-def _mapping(call: Call, inputs: dict, *, seed: int | None, title: str, catches: tuple[str, ...],
+def _mapping(case: Case, inputs: dict, *, seed: int | None, title: str, catches: tuple[str, ...],
              notes: str) -> dict:
+    call = case.call
     mapping = {
-        "id": case_id(call),
+        "id": case_id(case),
         "title": title,
         "source": "convspec fuzz" + (f", seed {seed}" if seed is not None else ""),
         "catches": list(catches),
-        "op": "conv",
+        "op": call.op,
         "dtype": call.dtype,
         "inputs": inputs,
-        "expected": {"error": call.error} if call.error else {"shape": []},
+        "expected": {"error": case.error} if case.error else {"shape": []},
     }
-    if call.attributes:
-        mapping["attributes"] = dict(call.attributes)
+    if case.written:
+        mapping["attributes"] = dict(case.written)
     if notes:
         mapping["notes"] = notes
-    if not call.error:
-        shape = Vector.from_mapping(mapping, topic=TOPIC).output_shape()
+    if not case.error:
+        shape = ops.operator(call.op).output_shape(call)
         mapping["expected"] = {"shape": [int(n) for n in shape]}
     return mapping
 
 
-def call_mapping(call: Call, *, seed: int | None = None, title: str = "a case generated by convspec fuzz",
+def case_mapping(case: Case, *, seed: int | None = None, title: str = "a case generated by convspec fuzz",
                  catches: tuple[str, ...] = (), notes: str = "") -> dict:
-    """The vector mapping of ``call`` exactly as a vector file writes it: nested data, special values
+    """The vector mapping of ``case`` exactly as a vector file writes it: nested data, special values
     as strings, integers plainly (expected values from the reference)."""
-    inputs = {name: {"shape": list(a.shape), "data": tensor_data(a)} for name, a in call.inputs.items()}
-    return _mapping(call, inputs, seed=seed, title=title, catches=catches, notes=notes)
+    inputs = {name: {"shape": list(a.shape), "data": tensor_data(a)} for name, a in case.arrays.items()}
+    return _mapping(case, inputs, seed=seed, title=title, catches=catches, notes=notes)
 
 
-def call_vector(call: Call, *, seed: int | None = None) -> Vector:
-    """The vector ``call`` is, built directly from a mapping with inline data (no YAML, no schema
+def case_vector(case: Case, *, seed: int | None = None) -> Vector:
+    """The vector ``case`` is, built directly from a mapping with inline data (no YAML, no schema
     pass, no nested lists): the fuzz loop's fast path. Its arrays equal those of the written file."""
-    inputs = {name: {"shape": list(a.shape), "data": a.ravel().tolist()} for name, a in call.inputs.items()}
-    return Vector.from_mapping(_mapping(call, inputs, seed=seed, title="a case generated by convspec fuzz",
+    inputs = {name: {"shape": list(a.shape), "data": a.ravel().tolist()} for name, a in case.arrays.items()}
+    return Vector.from_mapping(_mapping(case, inputs, seed=seed, title="a case generated by convspec fuzz",
                                         catches=(), notes=""), topic=TOPIC)
 
 
-def judge_call(call: Call, backend: Backend, profile: Profile = STRICT, *,
+def judge_case(case: Case, backend: Backend, profile: Profile = STRICT, *,
                seed: int | None = None) -> tuple[Vector, Result]:
-    """Run ``call`` against ``backend`` and judge it exactly as ``convspec run`` judges a vector."""
-    vector = call_vector(call, seed=seed)
+    """Run ``case`` against ``backend`` and judge it exactly as ``convspec run`` judges a vector."""
+    vector = case_vector(case, seed=seed)
     return vector, run_vector(vector, backend, profile)
-
-
-def reference_objection(call: Call) -> str | None:
-    """The kind of ConvArgumentError the reference raises for ``call``, or None if it is valid.
-
-    The attributes are resolved exactly as the vector resolves them for the backend (the checks
-    of ``convspec validate`` for an error vector), so the kind written into a vector agrees.
-    """
-    mapping = call_mapping(Call(call.dtype, call.inputs, call.attributes, error="rank"))
-    vector = Vector.from_mapping(mapping, topic=TOPIC)
-    objection = vector.operator.objection(vector.call)
-    return None if objection is None else objection.kind

@@ -30,7 +30,7 @@ from ..backends import Backend
 from ..outcomes import Outcome, Result
 from ..tolerance import STRICT, Profile
 from ..vector import Vector
-from .cases import Call, call_vector, judge_call
+from .cases import Case, judge_case
 from .metamorphic import LAWS, Law, LawCase
 from .strategies import (
     Chooser,
@@ -79,7 +79,7 @@ class FuzzConfig:
 class Failure:
     """The minimal failing case Hypothesis shrank to, and how it failed."""
 
-    call: Call
+    case: Case
     vector: Vector
     result: Result
 
@@ -129,9 +129,9 @@ class CaseFailed(Exception):
     """A case whose outcome is a problem. One subclass per outcome, so Hypothesis shrinks a fail
     to a fail and an error to an error, never one into the other."""
 
-    def __init__(self, call: Call, vector: Vector, result: Result):
+    def __init__(self, case: Case, vector: Vector, result: Result):
         super().__init__(f"{result.outcome.value}: {vector.id}: {result.reason}")
-        self.call, self.vector, self.result = call, vector, result
+        self.case, self.vector, self.result = case, vector, result
 
 
 FAILED_BY_OUTCOME = {o: type(f"Case{o.name.title()}", (CaseFailed,), {}) for o in Outcome if o.is_problem}
@@ -320,21 +320,21 @@ def fuzz(backend: Backend, config: FuzzConfig | None = None,
     space = config.space(backend)
     mode = "invalid" if config.invalid else "valid"
 
-    def build(c: Chooser) -> Call:
+    def build(c: Chooser) -> Case:
         return build_invalid(c, space) if config.invalid else build_valid(c, space)
 
     progress = Progress()
     run = _Run(config, progress, progress_callback)
 
-    def check(call: Call) -> None:
-        vector, result = judge_call(call, backend, config.profile, seed=seed)
+    def check(case: Case) -> None:
+        vector, result = judge_case(case, backend, config.profile, seed=seed)
         if progress.phase == "search":
             progress.cases += 1
             progress.counts[result.outcome.value] += 1
         if result.outcome.is_problem:
             progress.phase = "shrink"
-            progress.smallest = call.describe()
-            raise FAILED_BY_OUTCOME[result.outcome](call, vector, result)
+            progress.smallest = case.describe()
+            raise FAILED_BY_OUTCOME[result.outcome](case, vector, result)
 
     key = _key(mode, backend, config.profile.name)
     report = FuzzReport(seed, progress)
@@ -349,7 +349,7 @@ def fuzz(backend: Backend, config: FuzzConfig | None = None,
     else:
         report.stopped = "failure"
     if isinstance(exc, CaseFailed):
-        report.failure = Failure(exc.call, exc.vector, exc.result)
+        report.failure = Failure(exc.case, exc.vector, exc.result)
         report.stopped = "failure"
     elif exc is not None:
         report.problem, report.stopped = _problem(exc, config), "failure"
@@ -379,7 +379,7 @@ def fuzz_laws(backend: Backend, config: FuzzConfig | None = None, laws: tuple[La
         def check(case: LawCase, law: Law = law) -> None:
             message = law.check(backend.operator("conv"), case)
             if message is not None and backend.limits is not None and \
-                    backend.unsupported(call_vector(case.base_call()).call) is not None:
+                    backend.unsupported(case.call) is not None:
                 if progress.phase == "search":  # a call the backend declares it cannot run
                     progress.cases += 1
                     progress.counts["unsupported"] += 1

@@ -29,9 +29,12 @@ import numpy as np
 from hypothesis import strategies as st
 from scipy import signal
 
+from .. import ops
 from ..backends import Backend
+from ..call import Call, tensor_specs
 from ..dtypes import INT_DTYPES, dot_product_dtype, numpy_dtype
-from .cases import Call
+from ..ops.conv import ConvAttributes
+from .cases import Case
 from .strategies import (
     POOL_SIZES,
     Chooser,
@@ -57,54 +60,51 @@ Conv = Callable[..., object]
 
 @dataclass(frozen=True)
 class LawCase:
-    """One case of a law: the base call (arrays in their dtype, attributes as the protocol passes
-    them) and what the law adds (a second input, a coefficient, a shift, more kernels)."""
+    """One case of a law: the base call, its input arrays (in their dtypes) and what the law adds
+    (a second input, a coefficient, a shift, more kernels)."""
 
-    dtype: str
-    x: np.ndarray
-    w: np.ndarray
-    b: np.ndarray | None
-    stride: tuple[int, ...]
-    padding: tuple[tuple[int, int], ...]
-    dilation: tuple[int, ...]
-    groups: int
+    call: Call
+    arrays: dict[str, np.ndarray]
     extra: dict = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, dtype: str, arrays: dict[str, np.ndarray], attributes: ConvAttributes,
+           extra: dict | None = None) -> LawCase:
+        """The case calling conv on ``arrays`` with ``attributes``."""
+        return cls(Call("conv", dtype, tensor_specs(arrays), attributes), arrays, extra or {})
+
+    def varied(self, **change) -> tuple[Call, dict[str, np.ndarray]]:
+        """The call and arrays with some inputs (x, w, b; None drops one) or attributes changed."""
+        inputs = {k: v for k, v in change.items() if k in INPUTS}
+        arrays = {k: v for k, v in {**self.arrays, **inputs}.items() if v is not None}
+        attributes = replace(self.call.attributes, **{k: v for k, v in change.items() if k not in INPUTS})
+        return replace(self.call, tensors=tensor_specs(arrays), attributes=attributes), arrays
+
     def describe(self) -> str:
-        parts = [self.dtype, f"x {list(self.x.shape)}", f"w {list(self.w.shape)}"]
-        if self.b is not None:
-            parts.append(f"b {list(self.b.shape)}")
-        parts += [f"stride {list(self.stride)}", f"padding {[list(p) for p in self.padding]}",
-                  f"dilation {list(self.dilation)}", f"groups {self.groups}"]
+        call = self.call
+        parts = [call.dtype, *(f"{k} {list(spec.shape)}" for k, spec in call.tensors.items()),
+                 ops.operator(call.op).describe(call)]
         parts += [f"{k} {list(v.shape) if isinstance(v, np.ndarray) else v}" for k, v in self.extra.items()]
         return ", ".join(parts)
 
-    def base_call(self) -> Call:
-        """The case's own call (x, w, b and the attributes), as a vector states it."""
-        inputs = {"x": _exact(self.x), "w": _exact(self.w)}
-        if self.b is not None:
-            inputs["b"] = _exact(self.b)
-        return Call(self.dtype, inputs, {"stride": list(self.stride), "dilation": list(self.dilation),
-                                         "padding": [list(p) for p in self.padding], "groups": self.groups})
-
     def arrays_text(self) -> str:
         """Every array of the case, for a person to read."""
-        named = {"x": self.x, "w": self.w, "b": self.b,
-                 **{k: v for k, v in self.extra.items() if isinstance(v, np.ndarray)}}
+        named = {**self.arrays, **{k: v for k, v in self.extra.items() if isinstance(v, np.ndarray)}}
         return "\n".join(f"{k} {list(v.shape)}: {np.array2string(v, separator=' ', threshold=200)}"
-                         for k, v in named.items() if v is not None)
+                         for k, v in named.items())
 
 
-def _call(conv: Conv, x, w, b, stride, padding, dilation, groups) -> np.ndarray:
-    return np.asarray(conv(x.copy(), w.copy(), None if b is None else b.copy(), stride=tuple(stride),
-                           padding=tuple(tuple(p) for p in padding), dilation=tuple(dilation),
-                           groups=groups))
+INPUTS = ("x", "w", "b")
+
+
+def run(conv: Conv, call: Call, arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """The backend's output for ``call`` on copies of ``arrays`` (a backend may write to its inputs)."""
+    return np.asarray(conv(arrays["x"].copy(), arrays["w"].copy(),
+                           arrays["b"].copy() if "b" in arrays else None, **call.keywords()))
 
 
 def _base(conv: Conv, case: LawCase, **change) -> np.ndarray:
-    args = {"x": case.x, "w": case.w, "b": case.b, "stride": case.stride, "padding": case.padding,
-            "dilation": case.dilation, "groups": case.groups, **change}
-    return _call(conv, **args)
+    return run(conv, *case.varied(**change))
 
 
 def _wide(a: np.ndarray) -> np.ndarray:
@@ -194,17 +194,24 @@ def _fill(p: Pool, shape, dtype: str, summand: bool = False, name: str = "x") ->
 def _case(c: Chooser, space: Space, *, summand_x: bool = False, summand_w: bool = False, bias: bool = True,
           min_groups: int = 1, extra: tuple[str, ...] = ()) -> tuple[LawCase, dict[str, Pool]]:
     dtype = pick(c, space.dtypes)
-    shape = build_structure(c, space, dtype)
+    call, _ = build_structure(c, space, dtype)
     mark(c)
     pools = _pools(c, dtype, ("x", "w", "b", *extra))
-    if min_groups > 1 and shape.groups < min_groups:
-        shape = replace(shape, groups=c.integer(min_groups, max(space.max_groups, min_groups)))
-    shapes = shape.shapes
-    x = _fill(pools["x"], shapes["x"], dtype, summand_x)
-    w = _fill(pools["w"], shapes["w"], dtype, summand_w)
-    b = _fill(pools["b"], shapes["b"], dtype, name="b") if bias and shape.bias else None
-    case = LawCase(dtype, x, w, b, shape.stride, shape.pairs, shape.dilation, shape.groups)
-    return case, pools
+    attributes = call.attributes
+    shapes = {name: spec.shape for name, spec in call.tensors.items()}
+    if min_groups > 1 and attributes.groups < min_groups:
+        # as many channels and outputs per group as drawn, in more groups
+        groups = c.integer(min_groups, max(space.max_groups, min_groups))
+        x, w = shapes["x"], shapes["w"]
+        outputs = groups * (w[0] // attributes.groups)
+        shapes = {"x": (x[0], groups * w[1], *x[2:]), "w": (outputs, *w[1:]),
+                  **({"b": (outputs,)} if "b" in shapes else {})}
+        attributes = replace(attributes, groups=groups)
+    arrays = {"x": _fill(pools["x"], shapes["x"], dtype, summand_x),
+              "w": _fill(pools["w"], shapes["w"], dtype, summand_w)}
+    if bias and "b" in shapes:
+        arrays["b"] = _fill(pools["b"], shapes["b"], dtype, name="b")
+    return LawCase.of(dtype, arrays, attributes), pools
 
 
 def _coefficient(c: Chooser, dtype: str) -> int:
@@ -213,14 +220,16 @@ def _coefficient(c: Chooser, dtype: str) -> int:
 
 def _draw_linear_x(c: Chooser, space: Space) -> LawCase:
     case, pools = _case(c, space, summand_x=True, bias=False, extra=("x2",))
-    return replace(case, extra={"x2": _fill(pools["x2"], case.x.shape, case.dtype, True),
-                                "a": _coefficient(c, case.dtype)})
+    dtype = case.call.dtype
+    return replace(case, extra={"x2": _fill(pools["x2"], case.call.shape("x"), dtype, True),
+                                "a": _coefficient(c, dtype)})
 
 
 def _draw_linear_w(c: Chooser, space: Space) -> LawCase:
     case, pools = _case(c, space, summand_w=True, bias=False, extra=("w2",))
-    return replace(case, extra={"w2": _fill(pools["w2"], case.w.shape, case.dtype, True),
-                                "a": _coefficient(c, case.dtype)})
+    dtype = case.call.dtype
+    return replace(case, extra={"w2": _fill(pools["w2"], case.call.shape("w"), dtype, True),
+                                "a": _coefficient(c, dtype)})
 
 
 def _draw_plain(c: Chooser, space: Space) -> LawCase:
@@ -233,14 +242,16 @@ def _draw_groups(c: Chooser, space: Space) -> LawCase:
 
 def _draw_translation(c: Chooser, space: Space) -> LawCase:
     case, pools = _case(c, space)
-    shift = tuple(c.integer(0, 2) for _ in case.stride)
+    a, x_shape = case.call.attributes, case.call.shape("x")
+    shift = tuple(c.integer(0, 2) for _ in a.stride)
     if not any(shift):
         shift = (1, *shift[1:])
     # grow the input so that the shifted one still holds a whole window
     sizes = [max(n, k * s + d * (f - 1) + 1) for n, k, s, d, f in zip(
-        case.x.shape[2:], shift, case.stride, case.dilation, case.w.shape[2:], strict=True)]
-    x = _fill(pools["x"], (*case.x.shape[:2], *sizes), case.dtype)
-    return replace(case, x=x, extra={"shift": shift})
+        x_shape[2:], shift, a.stride, a.dilation, case.call.shape("w")[2:], strict=True)]
+    x = _fill(pools["x"], (*x_shape[:2], *sizes), case.call.dtype)
+    call, arrays = case.varied(x=x)
+    return LawCase(call, arrays, {"shift": shift})
 
 
 def _draw_stacked(c: Chooser, space: Space) -> LawCase:
@@ -260,49 +271,53 @@ def _draw_stacked(c: Chooser, space: Space) -> LawCase:
     k1, k2, k3 = (values("k1", (m1, channels, *(3,) * rank)), values("k2", (m2, m1, *(3,) * rank)),
                   values("k3", (o, m2, *(3,) * rank)))
     ones = (1,) * rank
-    return LawCase(dtype, x, k1, None, ones, ((0, 0),) * rank, ones, 1, {"k2": k2, "k3": k3})
+    return LawCase.of(dtype, {"x": x, "w": k1}, ConvAttributes(ones, ((0, 0),) * rank, ones, 1),
+                      {"k2": k2, "k3": k3})
 
 
 # --- checking ----------------------------------------------------------------------------------
 
 def _check_linear_x(conv: Conv, case: LawCase) -> str | None:
-    a, x2 = case.extra["a"], case.extra["x2"]
-    combined = (a * _wide(case.x) + _wide(x2)).astype(case.x.dtype)
+    a, x2, x = case.extra["a"], case.extra["x2"], case.arrays["x"]
+    combined = (a * _wide(x) + _wide(x2)).astype(x.dtype)
     lhs = _base(conv, case, x=combined)
     rhs = a * _wide(_base(conv, case)) + _wide(_base(conv, case, x=x2))
     return compare(lhs, rhs, f"conv({a}*x1 + x2, w) vs {a}*conv(x1, w) + conv(x2, w)")
 
 
 def _check_linear_w(conv: Conv, case: LawCase) -> str | None:
-    a, w2 = case.extra["a"], case.extra["w2"]
-    combined = (a * _wide(case.w) + _wide(w2)).astype(case.w.dtype)
+    a, w2, w = case.extra["a"], case.extra["w2"], case.arrays["w"]
+    combined = (a * _wide(w) + _wide(w2)).astype(w.dtype)
     lhs = _base(conv, case, w=combined)
     rhs = a * _wide(_base(conv, case)) + _wide(_base(conv, case, w=w2))
     return compare(lhs, rhs, f"conv(x, {a}*w1 + w2) vs {a}*conv(x, w1) + conv(x, w2)")
 
 
 def _check_padding(conv: Conv, case: LawCase) -> str | None:
-    padded = np.pad(case.x, [(0, 0), (0, 0), *case.padding])
+    padding = case.call.attributes.padding
+    padded = np.pad(case.arrays["x"], [(0, 0), (0, 0), *padding])
     lhs = _base(conv, case)
-    rhs = _base(conv, case, x=padded, padding=((0, 0),) * len(case.padding))
-    return compare(lhs, rhs, f"padding {[list(p) for p in case.padding]} vs the zero-padded input")
+    rhs = _base(conv, case, x=padded, padding=((0, 0),) * len(padding))
+    return compare(lhs, rhs, f"padding {[list(p) for p in padding]} vs the zero-padded input")
 
 
 def _check_stride(conv: Conv, case: LawCase) -> str | None:
+    stride = case.call.attributes.stride
     lhs = _base(conv, case)
-    full = _base(conv, case, stride=(1,) * len(case.stride))
-    rhs = full[(slice(None), slice(None), *(slice(None, None, s) for s in case.stride))]
-    return compare(lhs, rhs, f"stride {list(case.stride)} vs stride 1, every stride-th output")
+    full = _base(conv, case, stride=(1,) * len(stride))
+    rhs = full[(slice(None), slice(None), *(slice(None, None, s) for s in stride))]
+    return compare(lhs, rhs, f"stride {list(stride)} vs stride 1, every stride-th output")
 
 
 def _check_groups(conv: Conv, case: LawCase) -> str | None:
-    g = case.groups
-    cg, og = case.x.shape[1] // g, case.w.shape[0] // g
+    g = case.call.attributes.groups
+    x, w, b = case.arrays["x"], case.arrays["w"], case.arrays.get("b")
+    cg, og = x.shape[1] // g, w.shape[0] // g
     parts = []
     for i in range(g):
-        b = None if case.b is None else case.b[i * og:(i + 1) * og]
-        parts.append(_wide(_base(conv, case, x=case.x[:, i * cg:(i + 1) * cg], w=case.w[i * og:(i + 1) * og],
-                                 b=b, groups=1)))
+        part_b = None if b is None else b[i * og:(i + 1) * og]
+        parts.append(_wide(_base(conv, case, x=x[:, i * cg:(i + 1) * cg], w=w[i * og:(i + 1) * og],
+                                 b=part_b, groups=1)))
     return compare(_base(conv, case), np.concatenate(parts, axis=1),
                    f"groups {g} vs {g} separate convolutions concatenated")
 
@@ -316,8 +331,9 @@ def spread(w: np.ndarray, dilation) -> np.ndarray:
 
 
 def _check_dilation(conv: Conv, case: LawCase) -> str | None:
-    rhs = _base(conv, case, w=spread(case.w, case.dilation), dilation=(1,) * len(case.dilation))
-    return compare(_base(conv, case), rhs, f"dilation {list(case.dilation)} vs the kernel spread with zeros")
+    dilation = case.call.attributes.dilation
+    rhs = _base(conv, case, w=spread(case.arrays["w"], dilation), dilation=(1,) * len(dilation))
+    return compare(_base(conv, case), rhs, f"dilation {list(dilation)} vs the kernel spread with zeros")
 
 
 def combined_kernel(*kernels: np.ndarray) -> np.ndarray:
@@ -335,14 +351,14 @@ def combined_kernel(*kernels: np.ndarray) -> np.ndarray:
 
 
 def _check_stacked(conv: Conv, case: LawCase) -> str | None:
-    ones, none = case.stride, case.padding
     k2, k3 = case.extra["k2"], case.extra["k3"]
-    y = case.x
-    for k in (case.w, k2, k3):
-        y = _call(conv, np.asarray(y), k, None, ones, none, ones, 1)
-    kernel = combined_kernel(case.w, k2, k3).astype(case.w.dtype)
-    rhs = _call(conv, case.x, kernel, None, ones, none, ones, 1)
-    three, seven = ("x".join([n] * len(ones)) for n in "37")
+    x, k1 = case.arrays["x"], case.arrays["w"]
+    y = x
+    for k in (k1, k2, k3):  # the case's call is stride 1, no padding, no bias: each step makes the same
+        y = _base(conv, case, x=np.asarray(y), w=k)
+    kernel = combined_kernel(k1, k2, k3).astype(k1.dtype)
+    rhs = _base(conv, case, w=kernel)
+    three, seven = ("x".join([n] * case.call.rank) for n in "37")
     return compare(y, rhs, f"three stacked {three} convolutions vs one {seven} convolution")
 
 
@@ -354,17 +370,17 @@ def interior(size: int, out: int, stride: int, dilation: int, kernel: int, pad: 
 
 
 def _check_translation(conv: Conv, case: LawCase) -> str | None:
-    shift = case.extra["shift"]
-    cropped = case.x[(slice(None), slice(None), *(slice(k * s, None) for k, s in zip(
-        shift, case.stride, strict=True)))]
+    shift, x, attrs = case.extra["shift"], case.arrays["x"], case.call.attributes
+    cropped = x[(slice(None), slice(None), *(slice(k * s, None) for k, s in zip(
+        shift, attrs.stride, strict=True)))]
     y, y2 = _wide(_base(conv, case)), _wide(_base(conv, case, x=cropped))
     rank = len(shift)
     keep = []
     for a in range(rank):
         if y2.ndim != rank + 2:
             break
-        mask = interior(cropped.shape[2 + a], y2.shape[2 + a], case.stride[a], case.dilation[a],
-                        case.w.shape[2 + a], case.padding[a][0])
+        mask = interior(cropped.shape[2 + a], y2.shape[2 + a], attrs.stride[a], attrs.dilation[a],
+                        case.call.shape("w")[2 + a], attrs.padding[a][0])
         keep.append(np.flatnonzero(mask))
     if y2.ndim != rank + 2 or y.ndim != rank + 2:
         return f"translation: outputs of {y.ndim} and {y2.ndim} dims"
@@ -397,9 +413,9 @@ LAWS = (
 LAWS_BY_NAME = {law.name: law for law in LAWS}
 
 
-def law_calls(law: Law, conv: Conv, case: LawCase) -> list[Call]:
+def law_calls(law: Law, conv: Conv, case: LawCase) -> list[Case]:
     """Every convolution call the law makes on ``case``, as vectors can state them (in order)."""
-    recorded: list[Call] = []
+    recorded: list[Case] = []
 
     def recording(x, w, b=None, *, stride, padding, dilation, groups):
         inputs = {"x": _exact(x), "w": _exact(w)}
@@ -409,7 +425,7 @@ def law_calls(law: Law, conv: Conv, case: LawCase) -> list[Call]:
                  "padding": [list(p) for p in padding], "groups": groups}
         attrs = {k: v for k, v in attrs.items()
                  if not (v == [1] * len(stride) or v == 1 or v == [[0, 0]] * len(stride))}
-        recorded.append(Call(case.dtype, inputs, attrs))
+        recorded.append(Case.of(case.call.dtype, inputs, attrs))
         return conv(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
 
     law.check(recording, case)
@@ -419,4 +435,3 @@ def law_calls(law: Law, conv: Conv, case: LawCase) -> list[Call]:
 def _exact(a) -> np.ndarray:
     a = np.asarray(a)
     return a.astype(np.int64) if a.dtype.kind in "iub" else a.astype(np.float64)
-

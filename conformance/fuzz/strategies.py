@@ -1,8 +1,9 @@
 """The space of convolution calls, as builders over a stream of integer choices, and as Hypothesis
 strategies.
 
-``build_valid`` makes only valid calls: rank 1-3, batch, channels, groups, kernel, stride,
-dilation, every padding mode (none, explicit asymmetric pairs, one int, valid, same_upper,
+``build_valid`` makes only valid cases (a :class:`~convspec.conformance.call.Call` with its
+values, see :class:`.cases.Case`): rank 1-3, batch, channels, groups, kernel, stride, dilation,
+every padding mode (none, explicit asymmetric pairs, one int, valid, same_upper,
 same_lower), an optional bias, every dtype, and per tensor one value distribution: small
 integers, random floats exact in the dtype, special values (NaN, infinities, signed zeros,
 subnormals, the largest finite value) for floats, full-range integers with their extremes for
@@ -13,8 +14,8 @@ A builder takes every decision through ``chooser.integer(lo, hi)``, so the same 
 
 - ``RandomChooser``: draws from a NumPy generator and records the choices. The fuzz loop searches
   with it, at the speed of judging (a Hypothesis draw costs far more than judging a small case).
-- ``HypothesisChooser``: each choice is ``draw(st.integers(lo, hi))``; ``valid_calls`` and
-  ``invalid_calls`` are the Hypothesis strategies. A failure found by the search is handed to
+- ``HypothesisChooser``: each choice is ``draw(st.integers(lo, hi))``; ``valid_cases`` and
+  ``invalid_cases`` are the Hypothesis strategies. A failure found by the search is handed to
   Hypothesis as the recorded choice sequence, and Hypothesis shrinks it.
 
 Choices are ordered so that shrinking works: the dtype, then the shape and attributes (always the
@@ -36,13 +37,12 @@ import numpy as np
 from hypothesis import reject
 from hypothesis import strategies as st
 
-from convspec import reference
-from convspec.reference import resolve_padding
-
+from .. import ops
 from ..backends import Backend
+from ..call import Call
 from ..dtypes import FLOAT_DTYPES, INT_DTYPES, INT_OUTPUT, finfo, overflow_threshold, unit_roundoff
 from ..tolerance import PROFILES, gamma
-from .cases import Call, reference_objection
+from .cases import Case
 
 DTYPES = (*FLOAT_DTYPES, *INT_DTYPES)  # float64 first: the shrinker's simplest dtype
 PADDING_MODES = ("none", "pairs", "int", "valid", "same_upper", "same_lower")
@@ -347,13 +347,14 @@ def choose_pools(c: Chooser, dtype: str, space: Space, small: bool = False) -> d
             for name, size in POOL_SIZES.items()}
 
 
-def fill_values(pools: dict[str, Pool], dtype: str, shapes: dict[str, tuple[int, ...]], *,
-                nonfinite_x: bool = True, nonfinite_w: bool = True) -> dict[str, np.ndarray]:
-    """The tensors of ``shapes`` from their pools. Integer weights and bias are clipped so that the
-    exact result fits the output type; float NaN and infinities are zeroed where not allowed."""
-    arrays = {name: pools[name].fill(shape) for name, shape in shapes.items()}
+def fill_values(pools: dict[str, Pool], call: Call, *, nonfinite_x: bool = True,
+                nonfinite_w: bool = True) -> dict[str, np.ndarray]:
+    """The input tensors of ``call`` from their pools. Integer weights and bias are clipped so that
+    the exact result fits the output type; float NaN and infinities are zeroed where not allowed."""
+    dtype = call.dtype
+    arrays = {name: pools[name].fill(spec.shape) for name, spec in call.tensors.items()}
     if dtype in INT_DTYPES:
-        terms = math.prod(shapes["w"][1:])
+        terms = math.prod(call.shape("w")[1:])
         limit = INT_LIMIT[dtype]
         bound_w = limit // (max(terms, 1) * max(_max_abs(arrays["x"]), 1))
         arrays["w"] = np.clip(arrays["w"], -bound_w, bound_w)
@@ -372,15 +373,14 @@ def small_tensor(c: Chooser, shape: tuple[int, ...], dtype: str) -> np.ndarray:
     return tensor(c, shape, dist)
 
 
-def overflow_depends_on_order(dtype: str, arrays: dict[str, np.ndarray], structure: Structure,
-                              profile: str) -> bool:
+def overflow_depends_on_order(call: Call, arrays: dict[str, np.ndarray], profile: str) -> bool:
     """Whether some output element's finite products can overflow a partial sum in one summation
     order and not in another. There the accuracy rule accepts inf or NaN, and a finite result
     within a bound as large as the overflowing sum of |x|*|w|: such an element judges next to
     nothing, so such calls are not generated."""
-    if dtype in INT_DTYPES:
+    if call.dtype in INT_DTYPES:
         return False
-    acc = PROFILES[profile].precision(FLOAT_DTYPES[dtype]).accumulate
+    acc = PROFILES[profile].precision(FLOAT_DTYPES[call.dtype]).accumulate
     threshold = overflow_threshold(acc)
     finite = {k: np.where(np.isfinite(v), np.abs(v), 0.0) for k, v in arrays.items()}
     terms = math.prod(arrays["w"].shape[1:]) + ("b" in arrays)
@@ -390,9 +390,7 @@ def overflow_depends_on_order(dtype: str, arrays: dict[str, np.ndarray], structu
     if bound * room < threshold / 2:
         return False
     with np.errstate(over="ignore", invalid="ignore"):
-        magnitude = reference.conv(finite["x"], finite["w"], finite.get("b"), stride=structure.stride,
-                                   padding=structure.pairs, dilation=structure.dilation,
-                                   groups=structure.groups)
+        magnitude = ops.operator(call.op).reference(call, finite)
         return bool(np.any(magnitude * room >= threshold))
 
 
@@ -413,46 +411,14 @@ def _padding_attribute(mode: str, pairs: list[tuple[int, int]], single: int):
     return mode
 
 
-@dataclass(frozen=True)
-class Structure:
-    """The chosen shape and attributes of a valid call, before its values."""
-
-    dtype: str
-    batch: int
-    groups: int
-    group_channels: int
-    group_outputs: int
-    kernel: tuple[int, ...]
-    stride: tuple[int, ...]
-    dilation: tuple[int, ...]
-    padding: object  # the attribute as written, or None
-    pairs: tuple[tuple[int, int], ...]  # resolved
-    spatial: tuple[int, ...]
-    bias: bool
-
-    @property
-    def shapes(self) -> dict[str, tuple[int, ...]]:
-        channels, outputs = self.groups * self.group_channels, self.groups * self.group_outputs
-        shapes = {"x": (self.batch, channels, *self.spatial),
-                  "w": (outputs, self.group_channels, *self.kernel)}
-        if self.bias:
-            shapes["b"] = (outputs,)
-        return shapes
-
-    @property
-    def attributes(self) -> dict:
-        attrs = {"stride": _per_axis(self.stride), "dilation": _per_axis(self.dilation),
-                 "padding": self.padding, "groups": self.groups if self.groups != 1 else None}
-        return {k: v for k, v in attrs.items() if v is not None}
-
-
 MAX_RANK = 3
 
 
-def build_structure(c: Chooser, space: Space, dtype: str) -> Structure:
-    """Shape and attributes. Always the same number of choices (every per-axis choice is made for
-    three axes, every padding choice whatever the mode), so that the value choices after them stay
-    in place while Hypothesis shrinks the rank or the padding mode."""
+def build_structure(c: Chooser, space: Space, dtype: str) -> tuple[Call, dict]:
+    """The call's shapes and attributes, before its values: the call, and its attributes as a
+    vector writes them. Always the same number of choices (every per-axis choice is made for three
+    axes, every padding choice whatever the mode), so that the value choices after them stay in
+    place while Hypothesis shrinks the rank or the padding mode."""
     rank = pick(c, space.ranks)
     groups = c.integer(1, space.max_groups) if space.groups else 1
     group_channels = c.integer(1, space.max_group_channels)
@@ -483,27 +449,33 @@ def build_structure(c: Chooser, space: Space, dtype: str) -> Structure:
         spatial.append(size)
         budget = max(budget // size, 1)
     padding = _padding_attribute(mode, pairs, single)
-    resolved = resolve_padding(padding if padding is not None else 0, spatial, kernel, stride, dilation)
     bias = flag(c)
-    return Structure(dtype, batch, groups, group_channels, group_outputs, kernel, stride, dilation, padding,
-                     tuple(resolved), tuple(spatial), bias)
+    outputs = groups * group_outputs
+    shapes = {"x": (batch, groups * group_channels, *spatial), "w": (outputs, group_channels, *kernel)}
+    if bias:
+        shapes["b"] = (outputs,)
+    written = {"stride": _per_axis(stride), "dilation": _per_axis(dilation), "padding": padding,
+               "groups": groups if groups != 1 else None}
+    written = {k: v for k, v in written.items() if v is not None}
+    return ops.CONV.call(dtype, shapes, written), written
 
 
-def build_valid(c: Chooser, space: Space) -> Call:
-    """A valid convolution call from ``space`` (see the module docstring)."""
+def build_valid(c: Chooser, space: Space) -> Case:
+    """A valid convolution case from ``space`` (see the module docstring)."""
     dtype = pick(c, space.dtypes)
-    shape = build_structure(c, space, dtype)
+    call, written = build_structure(c, space, dtype)
     mark(c)
     pools = choose_pools(c, dtype, space)
     # NaN and infinities stay out of two places where the references have disagreed: an input
     # value that only a dilated kernel's gap meets (the SciPy reference of commit 3683600
     # multiplies it by the gap's 0), and a weight over padding (the fast reference multiplies it by
     # the padded 0, giving NaN; the exact reference skips the product).
-    inputs = fill_values(pools, dtype, shape.shapes, nonfinite_x=all(d == 1 for d in shape.dilation),
-                         nonfinite_w=all(p == (0, 0) for p in shape.pairs))
-    if overflow_depends_on_order(dtype, inputs, shape, space.profile):
+    resolved = call.attributes
+    inputs = fill_values(pools, call, nonfinite_x=all(d == 1 for d in resolved.dilation),
+                         nonfinite_w=all(p == (0, 0) for p in resolved.padding))
+    if overflow_depends_on_order(call, inputs, space.profile):
         raise Rejected
-    return Call(dtype, inputs, shape.attributes)
+    return Case(call, inputs, written)
 
 
 # --- invalid calls -----------------------------------------------------------------------------
@@ -512,8 +484,8 @@ BREAKERS = ("stride", "dilation", "padding", "groups", "groups-input-channels", 
             "weight-channels", "bias-shape", "output-size", "rank", "attribute-length")
 
 
-def build_invalid(c: Chooser, space: Space) -> Call:
-    """A call the reference rejects, with the kind of ConvArgumentError it raises.
+def build_invalid(c: Chooser, space: Space) -> Case:
+    """A case the reference rejects, with the kind of ConvArgumentError it raises.
 
     A valid call (small-integer values) is broken in one way: a stride, dilation or groups below
     1, a negative padding, channels that do not split into the groups, weights with the wrong
@@ -521,20 +493,22 @@ def build_invalid(c: Chooser, space: Space) -> Call:
     another rank than the input, or an attribute list with the wrong number of entries.
     """
     dtype = pick(c, space.dtypes)
-    shape = build_structure(c, space, dtype)
+    call, written = build_structure(c, space, dtype)
     mark(c)
     pools = choose_pools(c, dtype, space, small=True)
-    rank = len(shape.kernel)
-    inputs = fill_values(pools, dtype, shape.shapes)
-    attrs = dict(shape.attributes)
-    pairs = [list(p) for p in shape.pairs]
+    rank = call.rank
+    resolved = call.attributes
+    inputs = fill_values(pools, call)
+    attrs = dict(written)
+    pairs = [list(p) for p in resolved.padding]
     breaker = pick(c, BREAKERS)
     axis = c.integer(0, rank - 1)
     x, w = inputs["x"], inputs["w"]
     outputs, group_channels = w.shape[0], w.shape[1]
+    group_outputs = outputs // resolved.groups
     if breaker in ("stride", "dilation"):
         attrs["padding"] = pairs  # a named mode cannot be resolved with a stride or dilation below 1
-        values = list(getattr(shape, breaker))
+        values = list(getattr(resolved, breaker))
         values[axis] = c.integer(-2, 0)
         attrs[breaker] = values
     elif breaker == "padding":
@@ -547,13 +521,13 @@ def build_invalid(c: Chooser, space: Space) -> Call:
         attrs["groups"] = groups
         extra = c.integer(1, groups - 1)
         inputs["x"] = small_tensor(c, (x.shape[0], groups * group_channels + extra, *x.shape[2:]), dtype)
-        inputs["w"] = small_tensor(c, (groups * shape.group_outputs, group_channels, *w.shape[2:]), dtype)
+        inputs["w"] = small_tensor(c, (groups * group_outputs, group_channels, *w.shape[2:]), dtype)
         inputs.pop("b", None)
     elif breaker == "groups-output-channels":
         groups = c.integer(2, 3)
         attrs["groups"] = groups
         inputs["x"] = small_tensor(c, (x.shape[0], groups * group_channels, *x.shape[2:]), dtype)
-        inputs["w"] = small_tensor(c, (groups * shape.group_outputs + c.integer(1, groups - 1),
+        inputs["w"] = small_tensor(c, (groups * group_outputs + c.integer(1, groups - 1),
                                        group_channels, *w.shape[2:]), dtype)
         inputs.pop("b", None)
     elif breaker == "weight-channels":
@@ -581,27 +555,27 @@ def build_invalid(c: Chooser, space: Space) -> Call:
         if name == "padding":
             attrs["padding"] = [list(pairs[i % rank]) for i in range(length)]
         else:
-            values = getattr(shape, name)
+            values = getattr(resolved, name)
             attrs[name] = [values[i % rank] for i in range(length)]
     if attrs.get("padding") == [[0, 0]] * rank:
         del attrs["padding"]
-    call = Call(dtype, inputs, attrs)
     try:
-        kind = reference_objection(call)
-    except ValueError:
-        kind = None
-    if kind is None:
+        case = Case.of(dtype, inputs, attrs)
+        objection = ops.operator(case.call.op).objection(case.call)
+    except ValueError:  # attributes that name no call: not an error vector of any kind
+        objection = None
+    if objection is None:
         raise Rejected
-    return Call(dtype, inputs, attrs, error=kind)
+    return replace(case, error=objection.kind)
 
 
-def valid_calls(space: Space | None = None) -> st.SearchStrategy[Call]:
-    """Hypothesis strategy: valid calls of ``space`` (see :func:`build_valid`)."""
+def valid_cases(space: Space | None = None) -> st.SearchStrategy[Case]:
+    """Hypothesis strategy: valid cases of ``space`` (see :func:`build_valid`)."""
     space = space or Space()
     return strategy(lambda c: build_valid(c, space))
 
 
-def invalid_calls(space: Space | None = None) -> st.SearchStrategy[Call]:
-    """Hypothesis strategy: invalid calls, with the reference's error kind (see :func:`build_invalid`)."""
+def invalid_cases(space: Space | None = None) -> st.SearchStrategy[Case]:
+    """Hypothesis strategy: invalid cases, with the reference's error kind (see :func:`build_invalid`)."""
     space = replace(space or Space(), special_values=False)
     return strategy(lambda c: build_invalid(c, space))

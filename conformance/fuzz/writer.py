@@ -22,7 +22,7 @@ from ..outcomes import Result
 from ..runner import run_vector
 from ..tolerance import STRICT, Profile
 from ..vector import Vector
-from .cases import TOPIC, Call, call_mapping, call_vector
+from .cases import TOPIC, Case, case_mapping, case_vector
 from .diagnosis import Diagnosis, diagnose
 
 
@@ -55,14 +55,14 @@ def _backend_output(vector: Vector, backend: Backend) -> object | None:
         return None
 
 
-def _title(call: Call, result: Result, diagnosis: Diagnosis) -> str:
-    if call.error:
-        return (f"An invalid call ({call.error}) must be rejected; the backend computed it "
-                f"[{call.describe()}]")
+def _title(case: Case, result: Result, diagnosis: Diagnosis) -> str:
+    if case.error:
+        return (f"An invalid call ({case.error}) must be rejected; the backend computed it "
+                f"[{case.describe()}]")
     text = f"{result.outcome.value}: {result.reason}"
     if result.worst is not None:
         text += f"; {result.worst.describe()}"
-    return f"{text} ({diagnosis.summary}) [{call.describe()}]"
+    return f"{text} ({diagnosis.summary}) [{case.describe()}]"
 
 
 def file_text(mappings: list[dict], description: str) -> str:
@@ -72,21 +72,21 @@ def file_text(mappings: list[dict], description: str) -> str:
     return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
-def write_vector_file(call: Call, result: Result, backend: Backend, out_dir: Path | str = ".", *,
+def write_vector_file(case: Case, result: Result, backend: Backend, out_dir: Path | str = ".", *,
                       seed: int | None = None, profile: Profile = STRICT) -> Written:
-    """Write the failing ``call`` as ``<out_dir>/fuzz-<hash>.yaml``, check it loads and that
+    """Write the failing ``case`` as ``<out_dir>/fuzz-<hash>.yaml``, check it loads and that
     ``run_vector`` on the loaded vector gives ``result``'s outcome again; return where it is.
 
     Raises VectorFileError (the file removed) if the file does not load, and RuntimeError if the
     replay does not fail the same way (a backend that is not deterministic).
     """
-    fast = call_vector(call, seed=seed)
+    fast = case_vector(case, seed=seed)
     diagnosis = diagnose(fast, _backend_output(fast, backend))
     notes = (f"Found and shrunk by `convspec fuzz --backend {backend.name}` (seed {seed}). "
              "Expected values come from the reference. The backend gave: "
              f"{result.outcome.value}: {result.reason}"
              + (f"; {result.worst.describe()}" if result.worst is not None else "") + ".")
-    mapping = call_mapping(call, seed=seed, title=_title(call, result, diagnosis),
+    mapping = case_mapping(case, seed=seed, title=_title(case, result, diagnosis),
                            catches=diagnosis.catches, notes=notes)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import conv_cases
+from strategies import conv_cases, protocol_args
 
 from convspec import spec
 from convspec.conformance import Backend, run_vector
@@ -252,7 +252,7 @@ def test_every_mistake_has_a_neutral_call():
 @FUZZ
 @given(case=conv_cases(), dtype=st.sampled_from([np.float64, np.float32]))
 def test_faulty_backend_is_correct_where_its_mistake_cannot_show(mistake, case, dtype, faulty_on_path):
-    x, w, b, attrs = case
+    x, w, b, attrs = protocol_args(case)
     case = NEUTRAL[mistake](x.astype(dtype), w.astype(dtype), None if b is None else b.astype(dtype),
                             attrs)
     check_conv_arguments(*case[:3], **case[3])  # the neutral call is still a valid call
@@ -267,6 +267,7 @@ TWO_AXIS_MISTAKES = ["kernel-transposed", "axes-swapped", "padding-axes-reversed
 @FUZZ
 @given(case=conv_cases(max_rank=1))
 def test_mistakes_between_spatial_axes_are_the_correct_conv_in_1d(mistake, case, faulty_on_path):
+    case = protocol_args(case)
     assert same(call(faulty().ALL[mistake], case), call(correct, case))
 
 
@@ -427,6 +428,7 @@ BREAKERS = {
 def test_accepts_invalid_computes_broken_calls_and_valid_ones_exactly(case, breakers, value,
                                                                      faulty_on_path):
     accepts_invalid = faulty().accepts_invalid
+    case = protocol_args(case)
     assert same(call(accepts_invalid, case), call(correct, case))
     x, w, b, attrs = case
     for name in breakers:

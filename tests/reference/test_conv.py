@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import conv_cases, naive_conv
+from strategies import conv_cases, naive_conv, protocol_args
 
 from convspec.reference import ConvArgumentError, conv
 
@@ -63,14 +63,14 @@ def test_shape_mismatches_are_rejected():
 @settings(max_examples=150, deadline=None)
 @given(conv_cases())
 def test_agrees_with_the_definition_computed_by_loops(case):
-    x, w, b, attrs = case
+    x, w, b, attrs = protocol_args(case)
     assert np.array_equal(conv(x, w, b, **attrs), naive_conv(x, w, b, **attrs))
 
 
 @settings(max_examples=60, deadline=None)
 @given(conv_cases(), st.integers(-3, 3), st.integers(-3, 3))
 def test_linear_in_x(case, alpha, beta):
-    x, w, _, attrs = case
+    x, w, _, attrs = protocol_args(case)
     x2 = np.roll(x, 1)
     left = conv(alpha * x + beta * x2, w, **attrs)
     assert np.array_equal(left, alpha * conv(x, w, **attrs) + beta * conv(x2, w, **attrs))
@@ -79,7 +79,7 @@ def test_linear_in_x(case, alpha, beta):
 @settings(max_examples=60, deadline=None)
 @given(conv_cases(), st.integers(-3, 3))
 def test_linear_in_w(case, alpha):
-    x, w, _, attrs = case
+    x, w, _, attrs = protocol_args(case)
     w2 = np.roll(w, 1)
     assert np.array_equal(conv(x, alpha * w + w2, **attrs),
                           alpha * conv(x, w, **attrs) + conv(x, w2, **attrs))
@@ -88,7 +88,7 @@ def test_linear_in_w(case, alpha):
 @settings(max_examples=60, deadline=None)
 @given(conv_cases())
 def test_stride_is_stride_one_subsampled(case):
-    x, w, b, attrs = case
+    x, w, b, attrs = protocol_args(case)
     dense = conv(x, w, b, **{**attrs, "stride": (1,) * (x.ndim - 2)})
     sub = dense[(slice(None), slice(None), *(slice(None, None, s) for s in attrs["stride"]))]
     assert np.array_equal(conv(x, w, b, **attrs), sub)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import conv_cases, naive_conv
+from strategies import conv_cases, naive_conv, protocol_args
 
 from convspec.reference import conv as reference_conv
 from convspec.reference.exact import conv_exact
@@ -60,7 +60,7 @@ def test_blocks_cover_every_output_position_once(batch, spatial, budget):
 @settings(max_examples=150, deadline=None)
 @given(conv_cases(max_size=9), st.sampled_from([1, 64, 200, 1000]))
 def test_blocked_result_equals_the_definition(case, budget):
-    x, w, b, attrs = case
+    x, w, b, attrs = protocol_args(case)
     mp = pytest.MonkeyPatch()
     try:
         mp.setattr(fast, "MIN_BLOCK_BYTES", budget)
@@ -321,7 +321,7 @@ def test_an_infinite_weight_over_padding_gives_nan():
 
 @st.composite
 def cases_with_specials(draw):
-    x, w, b, attrs = draw(conv_cases(max_size=6, integer_values=False))
+    x, w, b, attrs = protocol_args(draw(conv_cases(max_size=6, integer_values=False)))
     x = x.copy()
     flat = x.reshape(-1)
     for i in draw(st.lists(st.integers(0, flat.size - 1), max_size=3)):

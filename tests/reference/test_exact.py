@@ -4,7 +4,7 @@ from fractions import Fraction
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import conv_cases, naive_conv
+from strategies import conv_cases, naive_conv, protocol_args
 
 from convspec.reference import conv
 from convspec.reference.exact import conv_exact
@@ -53,7 +53,7 @@ def test_integer_inputs_stay_exact_beyond_float64():
 @settings(max_examples=80, deadline=None)
 @given(conv_cases(max_size=5))
 def test_agrees_with_the_definition_on_integers(case):
-    x, w, b, attrs = case
+    x, w, b, attrs = protocol_args(case)
     _exact, rounded = conv_exact(x, w, b, **attrs)
     assert np.array_equal(rounded, naive_conv(x, w, b, **attrs))
 
@@ -61,7 +61,7 @@ def test_agrees_with_the_definition_on_integers(case):
 @settings(max_examples=80, deadline=None)
 @given(conv_cases(max_size=5, integer_values=False))
 def test_scipy_reference_is_within_its_own_error_term_of_the_exact_result(case):
-    x, w, b, attrs = case
+    x, w, b, attrs = protocol_args(case)
     _, exact = conv_exact(x, w, b, **attrs)
     fast = conv(x, w, b, **attrs)
     magnitude = conv(np.abs(x), np.abs(w), None if b is None else np.abs(b), **attrs)
@@ -73,7 +73,7 @@ def test_scipy_reference_is_within_its_own_error_term_of_the_exact_result(case):
 @settings(max_examples=40, deadline=None)
 @given(case=conv_cases(), data=st.data())
 def test_where_computes_exactly_the_chosen_elements(case, data):
-    x, w, b, attrs = case
+    x, w, b, attrs = protocol_args(case)
     _, whole = conv_exact(x, w, b, **attrs)
     chosen = np.array(data.draw(st.lists(st.booleans(), min_size=whole.size, max_size=whole.size)),
                       dtype=bool).reshape(whole.shape)

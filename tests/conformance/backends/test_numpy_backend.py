@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from strategies import conv_cases, naive_conv
+from strategies import conv_cases, naive_conv, protocol_args
 
 from convspec.conformance import run_vector
 from convspec.conformance.backends.numpy import backend, conv
@@ -11,7 +11,7 @@ from convspec.conformance.outcomes import Outcome
 @settings(max_examples=150, deadline=None)
 @given(conv_cases())
 def test_agrees_with_the_definition_computed_by_loops(case):
-    x, w, b, attrs = case
+    x, w, b, attrs = protocol_args(case)
     assert np.array_equal(conv(x, w, b, **attrs), naive_conv(x, w, b, **attrs))
 
 

@@ -53,16 +53,16 @@ def test_fuzz_shrinks_the_mistake_to_a_minimal_vector_that_replays(name, faulty_
 
     # found, and shrunk to no more than the mistake needs
     assert report.failure is not None, f"no failure found in {report.progress.cases} cases"
-    call = report.failure.call
-    assert call.dtype == "float64"
-    assert {k: list(v.shape) for k, v in call.inputs.items()} == shapes
-    assert call.attributes == attributes
-    assert (call.error == "stride") if invalid else call.error is None
+    case = report.failure.case
+    assert case.call.dtype == "float64"
+    assert {k: list(v.shape) for k, v in case.arrays.items()} == shapes
+    assert case.written == attributes
+    assert (case.error == "stride") if invalid else case.error is None
     assert report.failure.result.outcome is Outcome.FAIL
     assert report.progress.shrink_cases > 0
 
     # written as a vector file that validates (schema and every check of `convspec validate`)
-    written = write_vector_file(call, report.failure.result, backend, tmp_path, seed=report.seed)
+    written = write_vector_file(case, report.failure.result, backend, tmp_path, seed=report.seed)
     assert written.path.parent == tmp_path and written.path.name.startswith("fuzz-")
     (vector,) = load_file(written.path)
     assert vector.id == report.failure.vector.id and vector.id.startswith("fuzz/")
@@ -101,7 +101,7 @@ def test_the_search_depends_on_the_seed_alone():
     backend = Backend(name="numpy", implementation=correct)
     first, second = (fuzz(backend, FuzzConfig(examples=1, seed=11)) for _ in range(2))
     assert first.progress.counts == second.progress.counts
-    calls = [build_valid(RandomChooser(np.random.default_rng(11)), Space()) for _ in range(2)]
-    assert calls[0].describe() == calls[1].describe()
-    for name, values in calls[0].inputs.items():
-        assert np.array_equal(values, calls[1].inputs[name], equal_nan=True)
+    cases = [build_valid(RandomChooser(np.random.default_rng(11)), Space()) for _ in range(2)]
+    assert cases[0].describe() == cases[1].describe() and cases[0].call == cases[1].call
+    for name, values in cases[0].arrays.items():
+        assert np.array_equal(values, cases[1].arrays[name], equal_nan=True)

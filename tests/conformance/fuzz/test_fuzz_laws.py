@@ -50,10 +50,10 @@ def test_the_law_is_broken_by_a_faulty_backend(law, faulty_on_path):
     assert report.law is not None and report.law.name == law
     assert report.law_message and not report.law_message.startswith("the backend raised")
     case = report.law_case
-    assert case.x.shape[0] == 1 and case.x.ndim == 3  # shrunk to one batch item, rank 1
+    assert case.call.shape("x")[0] == 1 and case.call.rank == 1  # shrunk to one batch item, rank 1
     # the law's calls, as vectors, are what a reproducer is written from
     calls = law_calls(report.law, conv, case)
-    assert calls and all(c.dtype == case.dtype for c in calls)
+    assert calls and all(c.call.dtype == case.call.dtype for c in calls)
 
 
 def test_combined_kernel_is_the_full_convolution_of_the_kernels():
