@@ -13,8 +13,9 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from convspec.conformance import Backend, load_vectors, resolve, run_vector
+from convspec.conformance import Backend, load_vectors
 from convspec.conformance.outcomes import Outcome
+from convspec.conformance.session import Session
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "correct"))
 from summation_orders import ORDERS
@@ -25,15 +26,16 @@ def main() -> int:
     parser.add_argument("--backend", action="append", default=[],
                         help="also measure this backend (name or module:callable)")
     args = parser.parse_args()
-    backends = [resolve("numpy")] + [Backend(name=f"numpy-{k}", implementation=f) for k, f in ORDERS.items()]
-    backends += [resolve(name) for name in args.backend]
+    backends = ["numpy"] + [Backend(name=f"numpy-{k}", implementation=f) for k, f in ORDERS.items()]
+    backends += args.backend
     vectors = [v for v in load_vectors() if v.dtype.startswith(("float", "bfloat"))]
     print(f"{'backend':<18} {'dtype':<9} {'vectors':>7} {'max error / bound':>18}  worst vector")
     for backend in backends:
         worst: dict[str, tuple[float, str]] = defaultdict(lambda: (0.0, "-"))
         counts: dict[str, int] = defaultdict(int)
-        for vector in vectors:
-            result = run_vector(vector, backend)
+        with Session.open(backend, expected_failures="none") as session:
+            results = list(session.results(vectors))
+        for vector, result in zip(vectors, results, strict=True):
             if result.outcome is not Outcome.PASS or result.worst is None:
                 continue
             counts[vector.dtype] += 1
@@ -41,7 +43,7 @@ def main() -> int:
                 worst[vector.dtype] = (result.worst.ratio, vector.id)
         for dtype in sorted(counts):
             ratio, vid = worst[dtype]
-            print(f"{backend.name:<18} {dtype:<9} {counts[dtype]:>7} {ratio:>18.3g}  {vid}")
+            print(f"{session.backend.name:<18} {dtype:<9} {counts[dtype]:>7} {ratio:>18.3g}  {vid}")
     return 0
 
 

@@ -12,8 +12,9 @@ import statistics
 import sys
 import time
 
-from convspec.conformance import load_vectors, resolve, run
-from convspec.conformance.isolation import Limits, WorkerPool, worker_threads
+from convspec.conformance import load_vectors
+from convspec.conformance.isolation import worker_threads
+from convspec.conformance.session import Session
 
 
 def timed(fn) -> float:
@@ -25,15 +26,15 @@ def timed(fn) -> float:
 def main() -> int:
     repeat = int(sys.argv[1]) if len(sys.argv) > 1 else 7
     vectors = load_vectors()
-    backend = resolve("numpy")
+    in_process = Session.open("numpy")
     start = time.perf_counter()
-    pools = {1: WorkerPool("numpy", "strict", 1, Limits())}
+    pools = {1: Session.open("numpy", isolation="process").start()}
     started = {1: time.perf_counter() - start}
     start = time.perf_counter()
-    pools[2] = WorkerPool("numpy", "strict", 2, Limits())
+    pools[2] = Session.open("numpy", isolation="process", jobs=2).start()
     started[2] = time.perf_counter() - start
-    runs = {"in": lambda: list(run(vectors, backend)), 1: lambda: list(pools[1].run(vectors)),
-            2: lambda: list(pools[2].run(vectors))}
+    runs = {"in": lambda: list(in_process.results(vectors)), 1: lambda: list(pools[1].results(vectors)),
+            2: lambda: list(pools[2].results(vectors))}
     try:
         first = {k: timed(f) for k, f in runs.items()}
         times: dict = {k: [] for k in runs}

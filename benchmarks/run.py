@@ -329,9 +329,11 @@ def corpus_split(vectors: list | None = None) -> dict:
     numpy backend) with the backend's and the reference's functions wrapped in stopwatches; the
     rest of the wall time is the runner's own."""
     from convspec import reference
-    from convspec.conformance import cli, loading, resolve, run
+    from convspec.conformance import cli, loading
+    from convspec.conformance.session import Session
 
-    numpy_backend = importlib.import_module("convspec.conformance.backends.numpy").backend
+    # the numpy backend's operators are its module's functions, looked up at each call
+    numpy_backend = importlib.import_module("convspec.conformance.backends.numpy")
     watches = {k: Stopwatch() for k in ("load", "backend", "reference")}
     patches = [(loading, "load_vectors", watches["load"]), (numpy_backend, "conv", watches["backend"]),
                (numpy_backend, "pad", watches["backend"]), (reference, "conv", watches["reference"]),
@@ -346,7 +348,7 @@ def corpus_split(vectors: list | None = None) -> dict:
             if vectors is None:
                 code = cli.main(["run", "--backend", "numpy"])
             else:
-                code = int(any(r.outcome.is_problem for r in run(vectors, resolve("numpy"))))
+                code = int(any(r.outcome.is_problem for r in Session.open("numpy").results(vectors)))
         total = time.perf_counter() - start
     finally:
         for obj, name, original in saved:
@@ -567,21 +569,23 @@ def parallel_vectors() -> list:
         for i in range(PARALLEL_VECTORS)]
 
 
-def started_pool(jobs: int, threads: int | None = None):
-    """A WorkerPool of ``jobs`` numpy workers and its start-up time. ``threads``: BLAS/OpenMP threads
-    per worker, set as a user would (None: the pool's own choice, max(1, cores // jobs))."""
-    from convspec.conformance.isolation import THREAD_VARIABLES, Limits, WorkerPool
+def started_session(jobs: int, threads: int | None = None):
+    """A session of ``jobs`` numpy worker processes, started, and its start-up time. ``threads``:
+    BLAS/OpenMP threads per worker, set as a user would (None: the pool's own choice, max(1,
+    cores // jobs))."""
+    from convspec.conformance.isolation import THREAD_VARIABLES
+    from convspec.conformance.session import Session
 
     chosen = {} if threads is None else dict.fromkeys(THREAD_VARIABLES, str(threads))
     with mock.patch.dict(os.environ, chosen):
         start = time.perf_counter()
-        pool = WorkerPool("numpy", "strict", jobs, Limits())
-        return pool, time.perf_counter() - start
+        session = Session.open("numpy", isolation="process", jobs=jobs).start()
+        return session, time.perf_counter() - start
 
 
-def pool_run(pool, vectors: list) -> Callable[[], object]:
+def pool_run(session, vectors: list) -> Callable[[], object]:
     def run_all():
-        results = list(pool.run(vectors))
+        results = list(session.results(vectors))
         assert len(results) == len(vectors), "results missing"
         return results
 
@@ -589,8 +593,9 @@ def pool_run(pool, vectors: list) -> Callable[[], object]:
 
 
 def parallel(report: Report, repeat: int) -> None:
-    from convspec.conformance import load_vectors, resolve, run
+    from convspec.conformance import load_vectors
     from convspec.conformance.isolation import THREAD_VARIABLES, usable_cores, worker_threads
+    from convspec.conformance.session import Session
 
     corpus_repeat = 2 * repeat  # a run of the corpus takes a fraction of a second: more runs, less noise
     report.section(f"-j N: speed-up of 2 worker processes over 1, side by side (best of {corpus_repeat} "
@@ -609,10 +614,10 @@ def parallel(report: Report, repeat: int) -> None:
 
     # (a) the built-in corpus, as `convspec run --backend numpy -j 1` and `-j 2` run it
     vectors = load_vectors()
-    backend = resolve("numpy")
-    (in_process,) = best_times([lambda: list(run(vectors, backend))], corpus_repeat)
-    one, one_start = started_pool(1)
-    two, two_start = started_pool(2)
+    in_process_session = Session.open("numpy")
+    (in_process,) = best_times([lambda: list(in_process_session.results(vectors))], corpus_repeat)
+    one, one_start = started_session(1)
+    two, two_start = started_session(2)
     try:
         first = [timed_once(pool_run(one, vectors)), timed_once(pool_run(two, vectors))]
         t_one, t_two = best_times([pool_run(one, vectors), pool_run(two, vectors)], corpus_repeat)
@@ -634,8 +639,8 @@ def parallel(report: Report, repeat: int) -> None:
     # twice the workers
     heavy = parallel_vectors()
     n, c, side = PARALLEL_SHAPE
-    one, one_start = started_pool(1, threads=1)
-    two, two_start = started_pool(2, threads=1)
+    one, one_start = started_session(1, threads=1)
+    two, two_start = started_session(2, threads=1)
     try:
         outcomes = {r.outcome.value for r in pool_run(one, heavy[:1])()}
         t_one, t_two = best_times([pool_run(one, heavy), pool_run(two, heavy)], repeat)
@@ -653,7 +658,7 @@ def parallel(report: Report, repeat: int) -> None:
                 f"{min(t_one) / min(t_two):.2f}x")
     own = worker_threads(1).get("OPENBLAS_NUM_THREADS") or os.environ.get("OPENBLAS_NUM_THREADS")
     if own != "1":  # -j 1 on its own would give its worker other than 1 thread: show what that costs
-        default, _ = started_pool(1)
+        default, _ = started_session(1)
         try:
             once = timed_once(pool_run(default, heavy))
         finally:

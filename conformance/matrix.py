@@ -11,29 +11,13 @@ import json
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from .backends import BackendNotFound, installed, resolve
-from .expected_failures import load_expected_failures, shipped_for
-from .isolation import Limits, WorkerPool
-from .outcomes import Outcome, Result
-from .runner import apply_expected_failures, run
-from .tolerance import PROFILES
+from .backends import installed
+from .outcomes import Outcome
+from .session import Session, SessionError
 from .vector import Vector
 
 COLUMNS = [Outcome.PASS, Outcome.FAIL, Outcome.ERROR, Outcome.CRASH, Outcome.TIMEOUT,
            Outcome.UNSUPPORTED, Outcome.XFAIL, Outcome.XPASS]
-
-
-def expected_failures_for(name: str) -> dict[str, str]:
-    path = shipped_for(name)
-    return load_expected_failures(path) if path else {}
-
-
-def _results(name: str, vectors: list[Vector], profile: str) -> list[Result]:
-    xfails = expected_failures_for(name)
-    if name in ("numpy", "reference"):
-        return list(run(vectors, resolve(name), PROFILES[profile], xfails))
-    with WorkerPool(name, profile, 1, Limits()) as pool:
-        return [apply_expected_failures(r, xfails) for r in pool.run(vectors)]
 
 
 def build(vectors: list[Vector], names: list[str] | None = None, profile: str = "strict") -> dict:
@@ -42,11 +26,13 @@ def build(vectors: list[Vector], names: list[str] | None = None, profile: str = 
     matrix: dict = {"profile": profile, "backends": []}
     for name in names or list(installed()):
         try:
-            backend = resolve(name)
-        except BackendNotFound as exc:
+            session = Session.open(name, profile=profile)
+        except SessionError as exc:
             matrix["backends"].append({"name": name, "available": False, "reason": str(exc)})
             continue
-        results = _results(name, vectors, profile)
+        with session:
+            results = list(session.results(vectors))
+        backend = session.backend
         cells: dict[tuple[str, str], Counter] = defaultdict(Counter)
         for result in results:
             vector = by_id[result.vector_id]

@@ -18,7 +18,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--convspec-vectors", metavar="PATH", action="append", default=[],
                     help="vector files or folders instead of the built-in corpus (repeatable)")
     group.addoption("--convspec-expected-failures", metavar="FILE",
-                    help="YAML list of {id, reason}: those vectors are expected to fail")
+                    help="YAML list of {id, reason}: those vectors are expected to fail (default: the "
+                         "deviations convspec ships for a built-in framework adapter; 'none': no list)")
     parser.addini("convspec_backend", "backend for the convspec vectors (as --convspec-backend)")
     parser.addini("convspec_profile", "accuracy profile for the convspec vectors", default="strict")
 
@@ -28,22 +29,22 @@ def _option(config: pytest.Config, name: str) -> str | None:
 
 
 class VectorItem(pytest.Item):
-    """One vector as one test."""
+    """One vector as one test, its outcome the one ``convspec run`` reports: pass passes, xfail is
+    an expected failure, unsupported is skipped, anything else (xpass included) fails."""
 
-    def __init__(self, *, vector, backend, profile, reason, **kwargs):
+    def __init__(self, *, vector, run_session, **kwargs):
         super().__init__(**kwargs)
-        self.vector, self.backend, self.profile = vector, backend, profile
-        if reason is not None:
-            self.add_marker(pytest.mark.xfail(reason=reason, strict=True))
+        self.vector, self.run_session = vector, run_session
 
     def runtest(self) -> None:
         from .outcomes import Outcome
         from .report import line
-        from .runner import run_vector
 
-        result = run_vector(self.vector, self.backend, self.profile)
+        result = self.run_session.result(self.vector)
         if result.outcome is Outcome.UNSUPPORTED:
             pytest.skip(f"unsupported: {result.reason}")
+        if result.outcome is Outcome.XFAIL:
+            pytest.xfail(result.reason)
         if result.outcome is not Outcome.PASS:
             raise VectorFailed(line(result))
 
@@ -60,23 +61,26 @@ class VectorFailed(Exception):
     """A vector did not pass; the message is the runner's line for it."""
 
 
+_SESSION = pytest.StashKey()
+
+
 class VectorCollector(pytest.Collector):
     """The vectors, collected under one node named after the backend."""
 
     def collect(self):
-        from .backends import resolve
-        from .expected_failures import load_expected_failures
         from .loading import load_vectors
-        from .tolerance import PROFILES
+        from .session import Session, SessionError
 
         config = self.config
-        backend = resolve(_option(config, "backend"))
-        profile = PROFILES[_option(config, "profile") or "strict"]
-        xfails_file = config.getoption("--convspec-expected-failures")
-        xfails = load_expected_failures(xfails_file) if xfails_file else {}
+        try:
+            run_session = Session.open(_option(config, "backend"),
+                                       profile=_option(config, "profile") or "strict",
+                                       expected_failures=config.getoption("--convspec-expected-failures"))
+        except SessionError as exc:
+            raise pytest.UsageError(f"convspec: {exc}") from None
+        config.stash[_SESSION] = run_session
         for vector in load_vectors(config.getoption("--convspec-vectors") or None):
-            yield VectorItem.from_parent(self, name=vector.id, vector=vector, backend=backend,
-                                         profile=profile, reason=xfails.get(vector.id))
+            yield VectorItem.from_parent(self, name=vector.id, vector=vector, run_session=run_session)
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
@@ -88,3 +92,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if report.failed:
         raise pytest.UsageError(f"convspec: {report.longrepr}")
     items.extend(report.result)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    run_session = config.stash.get(_SESSION, None)
+    if run_session is not None:  # its worker processes, if any
+        run_session.close()

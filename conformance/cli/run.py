@@ -39,58 +39,22 @@ def add_parser(verbs: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return p
 
 
-# The backends convspec ships as plain NumPy/SciPy code run in the runner's own process by default;
-# any other backend runs in worker processes, where a crash or a hang costs one vector, not the run.
-IN_PROCESS_BY_DEFAULT = {"numpy", "reference"}
-
-
-def _results(args, vectors, backend, profile, xfails):
-    """The result stream, in this process or in workers, and the pool to close afterwards."""
-    from ..isolation import Limits, WorkerPool
-    from ..runner import apply_expected_failures, run
-
-    isolation = args.isolation or ("none" if args.backend in IN_PROCESS_BY_DEFAULT and args.jobs == 1
-                                   else "process")
-    if isolation == "none":
-        if args.jobs != 1:
-            raise UsageError("-j needs --isolation process")
-        return run(vectors, backend, profile, xfails), None
-    pool = WorkerPool(args.backend, profile.name, args.jobs,
-                      Limits(timeout=args.timeout, memory_mb=args.memory_limit or None))
-    return (apply_expected_failures(r, xfails) for r in pool.run(vectors)), pool
-
-
-def _expected_failures(args: argparse.Namespace, load) -> dict[str, str]:
-    """The file named by --expected-failures; for a built-in adapter, the deviations convspec ships
-    for it (conformance/backends/expected_failures/NAME.yaml) unless told 'none'."""
-    from ..expected_failures import shipped_for
-
-    if args.expected_failures == "none":
-        return {}
-    if args.expected_failures:
-        return load(args.expected_failures)
-    shipped = shipped_for(args.backend)
-    if shipped:
-        print(f"known deviations of {args.backend}: {shipped} (--expected-failures none to ignore)",
-              file=sys.stderr)
-        return load(shipped)
-    return {}
-
-
 def cmd_run(args: argparse.Namespace) -> int:
-    from ..backends import BackendNotFound, resolve
-    from ..expected_failures import load_expected_failures
-    from ..isolation import WorkerStartError
+    from ..isolation import Limits, WorkerStartError
     from ..report import JsonLines, line, read_json_lines, run_header, summary, write_json, write_junit
-    from ..tolerance import PROFILES
+    from ..session import Session, SessionError
 
     vectors = selected_vectors(args)
     try:
-        backend = resolve(args.backend)
-    except BackendNotFound as exc:
+        session = Session.open(args.backend, profile=args.profile, expected_failures=args.expected_failures,
+                               isolation=args.isolation, jobs=args.jobs,
+                               limits=Limits(timeout=args.timeout, memory_mb=args.memory_limit or None))
+    except SessionError as exc:
         raise UsageError(str(exc)) from None
-    profile = PROFILES[args.profile]
-    xfails = _expected_failures(args, load_expected_failures)
+    backend, profile = session.backend, session.profile
+    if session.expected_failures_file is not None and not args.expected_failures:
+        print(f"known deviations of {args.backend}: {session.expected_failures_file} "
+              "(--expected-failures none to ignore)", file=sys.stderr)
     header = run_header(backend, profile.name)
     results, jsonl_path, append = [], args.jsonl, False
     if args.resume:
@@ -104,10 +68,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         jsonl_path, append = args.resume, True
         print(f"resuming {args.resume}: {len(finished)} vectors done, {len(vectors)} to run")
     jsonl = JsonLines(jsonl_path, header, append) if jsonl_path else None
-    start, interrupted, pool = time.perf_counter(), False, None
+    start, interrupted = time.perf_counter(), False
     try:
-        stream, pool = _results(args, vectors, backend, profile, xfails)
-        for result in stream:
+        for result in session.results(vectors):
             print(line(result), flush=True)
             results.append(result)
             if jsonl:
@@ -119,8 +82,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except WorkerStartError as exc:
         raise UsageError(str(exc)) from None
     finally:
-        if pool is not None:
-            pool.close()
+        session.close()
         if jsonl:
             jsonl.close()
     seconds = time.perf_counter() - start

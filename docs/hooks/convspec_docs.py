@@ -562,18 +562,18 @@ def cli_page() -> str:
 
 def matrix_page() -> str:
     """Outcomes per topic for the built-in backends (and any named in CONVSPEC_DOCS_BACKENDS)."""
-    from convspec.conformance import PROFILES, resolve, run
+    from convspec.conformance.session import Session
 
     names = ["numpy", "reference"] + [n for n in os.environ.get("CONVSPEC_DOCS_BACKENDS", "").split(",") if n]
-    profile = PROFILES["strict"]
     vectors = list(State.vectors.values())
     table: dict[str, dict[str, dict[str, int]]] = {}
     problems: dict[str, list] = {}
     for name in names:
-        backend = resolve(name)
         counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         problems[name] = []
-        for result in run(vectors, backend, profile):
+        with Session.open(name, profile="strict") as session:
+            results = list(session.results(vectors))
+        for result in results:
             topic = State.vectors[result.vector_id].topic
             counts[topic][str(result.outcome)] += 1
             if result.outcome.is_problem:
