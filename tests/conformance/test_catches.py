@@ -1,15 +1,14 @@
 """The corpus keeps its `catches` claims, and each faulty backend makes exactly its one mistake.
 
-tests/faulty/faulty_backends.py holds one deliberately wrong convolution per mistake of
-spec/mistakes.yaml. Every vector that claims to catch a mistake must fail that backend; each
-faulty backend equals the correct convolution on calls where its mistake cannot show, and differs
-from it on a call where the mistake does show.
-"""
+The mistakes registry (convspec.conformance.mistakes) holds one deliberately wrong convolution per
+mistake of spec/mistakes.yaml; tests/faulty/faulty_backends.py exposes them as backends. Every
+vector that claims to catch a mistake must fail that backend; each faulty backend equals the
+correct convolution on calls where its mistake cannot show, and differs from it on a call where
+the mistake does show."""
 
 from __future__ import annotations
 
 import importlib
-import inspect
 
 import numpy as np
 import pytest
@@ -20,6 +19,7 @@ from strategies import conv_cases, protocol_args
 from convspec import spec
 from convspec.conformance import Backend, run_vector
 from convspec.conformance.backends.numpy import conv as correct
+from convspec.conformance.mistakes import registry
 from convspec.conformance.outcomes import Outcome
 from convspec.reference import ERROR_KINDS, ConvArgumentError, check_conv_arguments
 
@@ -55,15 +55,16 @@ def same(got, expected) -> bool:
 # --- the registry and the module agree --------------------------------------------------------
 
 def test_every_mistake_has_one_faulty_function_and_every_function_a_mistake(faulty_on_path):
+    entries = registry()
+    assert sorted(entries) == MISTAKES  # the registry refuses a mistake implemented twice
     module = faulty()
-    functions = {f for name, f in inspect.getmembers(module, inspect.isfunction)
-                 if f.__module__ == module.__name__ and not name.startswith("_")}
-    assert sorted(f.__name__ for f in functions) == sorted(function_name(m) for m in MISTAKES)
     assert sorted(module.ALL) == MISTAKES
-    for mistake, function in module.ALL.items():
+    for mistake, entry in entries.items():
+        function = entry.implementation
         assert function.__name__ == function_name(mistake)
-        assert f"\n- {function.__name__}: " in module.__doc__, f"{mistake} has no docstring line"
+        assert getattr(module, function_name(mistake)) is function is module.ALL[mistake]
         assert function.__doc__, f"{function.__name__} does not say what it gets wrong"
+        assert entry.description == spec.mistakes()[mistake]
 
 
 # --- the corpus catches every mistake, and every claim holds ------------------------------------
