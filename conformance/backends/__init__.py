@@ -19,6 +19,7 @@ ENTRY_POINT_GROUP = "convspec.backends"
 BUILTIN = {
     "numpy": "convspec.conformance.backends.numpy:backend",
     "reference": "convspec.conformance.backends.reference:backend",
+    "scipy": "convspec.conformance.backends.scipy:backend",
     "torch": "convspec.conformance.backends.torch:backend",
     "onnxruntime": "convspec.conformance.backends.onnxruntime:backend",
     "jax": "convspec.conformance.backends.jax:backend",

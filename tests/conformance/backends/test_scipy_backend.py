@@ -117,3 +117,11 @@ def test_rejects_every_kind_of_invalid_call(x, w, b, changes):
     bias = None if b is None else np.zeros(b)
     with pytest.raises(ValueError):
         conv(np.ones(x), np.ones(w), bias, **{**GOOD, **changes})
+
+
+def test_is_a_built_in_backend_run_in_process():
+    from convspec.conformance.backends import resolve
+    from convspec.conformance.session import Session
+
+    assert resolve("scipy") is backend
+    assert Session.open("scipy").isolation == "none"
