@@ -12,7 +12,7 @@ import itertools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -23,10 +23,7 @@ from convspec.reference.exact import conv_exact
 from ..call import Call
 from ..dtypes import dot_product_dtype, is_float, numpy_dtype
 from ..expectation import Expectation, absolute
-from .operator import Operator, Problem
-
-if TYPE_CHECKING:
-    from ..backends import Backend
+from .operator import BackendLike, Operator, Problem
 
 
 @dataclass(frozen=True)
@@ -143,7 +140,7 @@ class Conv(Operator):
         return np.where(suspect, exact, values)
 
     # --- the backend --------------------------------------------------------------------------
-    def unsupported(self, backend: Backend, call: Call) -> str | None:
+    def unsupported(self, backend: BackendLike, call: Call) -> str | None:
         if backend.operator(self.name) is None:
             return f"{backend.name} has no operator {self.name!r}"
         a = call.attributes
@@ -154,7 +151,7 @@ class Conv(Operator):
         limit = backend.limits.get(self.name)
         return limit(call) if limit is not None else None
 
-    def invoke(self, backend: Backend, call: Call, arrays: Mapping[str, np.ndarray]) -> object:
+    def invoke(self, backend: BackendLike, call: Call, arrays: Mapping[str, np.ndarray]) -> object:
         conv = backend.operator(self.name)
         return conv(arrays["x"], arrays["w"], arrays.get("b"), **call.keywords())
 

@@ -11,18 +11,28 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from ..call import Call, TensorSpec
 from ..dtypes import numpy_dtype
-
-if TYPE_CHECKING:
-    from ..backends import Backend
-    from ..expectation import Expectation
+from ..expectation import Expectation
 
 Problem = tuple[str, str]  # (field, message), as vector validation reports it
+
+
+class BackendLike(Protocol):
+    """What an operator asks of a backend (conformance.backends.Backend is one): its name, what it
+    declares, and its implementation of an operator. Stated here so that operators depend on no
+    backend module: backends dispatch to operators, never the other way round."""
+
+    name: str
+    groups: bool
+    dilation: bool
+    limits: Mapping[str, Callable[[Call], str | None]]
+
+    def operator(self, name: str) -> Callable | None: ...
 
 
 class Operator(ABC):
@@ -87,11 +97,11 @@ class Operator(ABC):
 
     # --- the backend --------------------------------------------------------------------------
     @abstractmethod
-    def unsupported(self, backend: Backend, call: Call) -> str | None:
+    def unsupported(self, backend: BackendLike, call: Call) -> str | None:
         """Why ``backend`` cannot run ``call`` beyond its dtypes and ranks, or None."""
 
     @abstractmethod
-    def invoke(self, backend: Backend, call: Call, arrays: Mapping[str, np.ndarray]) -> object:
+    def invoke(self, backend: BackendLike, call: Call, arrays: Mapping[str, np.ndarray]) -> object:
         """Call ``backend`` on ``arrays`` by the backend protocol; returns what it returns."""
 
     # --- for people ---------------------------------------------------------------------------

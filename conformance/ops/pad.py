@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -20,10 +20,7 @@ from ..call import Call, TensorSpec
 from ..expectation import Expectation
 from .conv import OPERATOR as CONV
 from .conv import ConvAttributes
-from .operator import Operator
-
-if TYPE_CHECKING:
-    from ..backends import Backend
+from .operator import BackendLike, Operator
 
 
 @dataclass(frozen=True)
@@ -72,7 +69,7 @@ class Pad(Operator):
         return Call(CONV.name, call.dtype, {"x": x, "w": unit},
                     ConvAttributes((1,) * rank, call.attributes.padding, (1,) * rank, channels))
 
-    def unsupported(self, backend: Backend, call: Call) -> str | None:
+    def unsupported(self, backend: BackendLike, call: Call) -> str | None:
         if backend.operator(self.name) is not None:
             limit = backend.limits.get(self.name)
             return limit(call) if limit is not None else None
@@ -82,7 +79,7 @@ class Pad(Operator):
             return f"pad needs groups to run through {backend.name}'s conv"
         return CONV.unsupported(backend, self.through_conv(call))
 
-    def invoke(self, backend: Backend, call: Call, arrays: Mapping[str, np.ndarray]) -> object:
+    def invoke(self, backend: BackendLike, call: Call, arrays: Mapping[str, np.ndarray]) -> object:
         pad = backend.operator(self.name)
         x = arrays["x"]
         if pad is not None:
