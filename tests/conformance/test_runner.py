@@ -142,7 +142,7 @@ def test_unlisted_results_are_unchanged(corpus_by_id):
 
 
 STRIDE_ZERO = {
-    "id": "errors/stride-0", "title": "stride 0 must be rejected", "source": "shared conventions",
+    "id": "errors/stride-0", "title": "stride 0 must be rejected", "source": "convspec spec, semantics.md",
     "catches": ["accepts-invalid"], "op": "conv", "dtype": "float32",
     "attributes": {"stride": [0, 1]},
     "inputs": {"x": {"shape": [1, 1, 4, 4], "generate": {"kind": "arange"}},

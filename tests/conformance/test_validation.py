@@ -502,3 +502,29 @@ def test_representability_message_shows_plain_numbers(tmp_path):
     assert "np.float64" not in text
     assert "value 0.1 at index [0, 0, 0, 0]" in text
     assert "(it would become 0.10000000149011612)" in text
+
+
+def _integer_vector(dtype: str, value: int, channels: int, width: int) -> dict:
+    fill = {"kind": "uniform_int", "seed": 1, "low": value, "high": value}
+    return {"id": "range/overflow", "title": "t", "source": "s", "catches": ["int-accumulate-narrow"],
+            "op": "conv", "dtype": dtype,
+            "inputs": {"x": {"shape": [1, channels, width], "generate": fill},
+                       "w": {"shape": [1, channels, width], "generate": fill}},
+            "expected": {"shape": [1, 1, 1]}}
+
+
+def test_an_integer_result_that_does_not_fit_the_output_type_is_refused(tmp_path):
+    # 127 * 127 * 133200 = 2148 382 800 > 2**31 - 1: no int32 output can hold it
+    path = write_file(tmp_path, [_integer_vector("int8", 127, 1332, 100)])
+    assert only_problem(path) == prefix(path, "inputs", vid="range/overflow") + (
+        "the exact result 2148382800 at [0, 0, 0] does not fit the output type int32")
+
+
+def test_an_integer_magnitude_beyond_int64_is_refused(tmp_path):
+    path = write_file(tmp_path, [_integer_vector("int32", 2**31 - 1, 1, 3)])
+    assert only_problem(path).endswith("beyond the exact int64 range")
+
+
+def test_an_integer_result_just_inside_the_output_type_is_valid(tmp_path):
+    # 127 * 127 * 133100 = 2146 769 900 <= 2**31 - 1
+    assert load_file(write_file(tmp_path, [_integer_vector("int8", 127, 1331, 100)]))
