@@ -8,7 +8,6 @@ import importlib.util
 import json
 import os
 from pathlib import Path
-from xml.etree import ElementTree
 
 import pytest
 
@@ -53,24 +52,43 @@ def _through_matrix(backend: str, tmp_path: Path, corpus) -> dict[str, str]:
     return outcomes
 
 
-def _through_pytest(backend: str, pytester) -> dict[str, str]:
-    """Each test's outcome from pytest's JUnit XML: passed, skipped (unsupported) and xfailed map one
-    to one; a failure's message is the runner's line, which starts with the outcome (fail, error,
-    xpass, ...). In a subprocess: an in-process run would unload the frameworks it imported."""
-    xml = pytester.path / "junit.xml"
-    pytester.runpytest_subprocess("-p", "no:cacheprovider", "--convspec-backend", backend,
-                                  f"--junitxml={xml}")
-    outcomes = {}
-    for case in ElementTree.parse(xml).iter("testcase"):
-        name = case.get("name").split("::")[-1]
-        failure, skipped = case.find("failure"), case.find("skipped")
-        if failure is not None:
-            outcomes[name] = failure.get("message", "").split()[0]
-        elif skipped is not None:
-            outcomes[name] = "xfail" if skipped.get("type") == "pytest.xfail" else "unsupported"
+# Records each vector test's outcome by the vector's id, read from the item itself (node ids and
+# JUnit names are pytest's to format): passed, skipped (unsupported) and xfailed map one to one; a
+# failure's message is the runner's line, which starts with the outcome (fail, error, xpass, ...).
+RECORDER = """
+import json
+import pytest
+
+OUTCOMES = {}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    vector = getattr(item, "vector", None)
+    if vector is not None and (report.when == "call" or report.skipped):
+        if hasattr(report, "wasxfail"):
+            OUTCOMES[vector.id] = "xfail"
+        elif report.skipped:
+            OUTCOMES[vector.id] = "unsupported"
+        elif report.failed:
+            OUTCOMES[vector.id] = str(report.longrepr).split()[0]
         else:
-            outcomes[name] = "pass"
-    return outcomes
+            OUTCOMES[vector.id] = "pass"
+    return report
+
+
+def pytest_sessionfinish(session):
+    with open("outcomes.json", "w") as out:
+        json.dump(OUTCOMES, out)
+"""
+
+
+def _through_pytest(backend: str, pytester) -> dict[str, str]:
+    """In a subprocess: an in-process run would unload the frameworks it imported."""
+    pytester.makeconftest(RECORDER)
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", "--convspec-backend", backend)
+    return json.loads((pytester.path / "outcomes.json").read_text())
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
