@@ -15,7 +15,9 @@ from .tolerance import STRICT, Bounds, Profile, bounds
 class Expectation:
     values: np.ndarray  # the file's exact values, or the reference's (float64; int64 for integers)
     magnitude: np.ndarray  # |b| + sum |x|*|w| per element (the operator on absolute values)
-    terms: int  # terms summed per element (0: pure data movement, must be exact)
+    # terms summed per element (0: pure data movement, must be exact): one for all elements, or an
+    # array of the output's shape where elements sum different numbers of terms
+    terms: int | np.ndarray
     input_scale: float = 0.0  # max |x| + max |w| (finite values)
 
     def bounds(self, dtype: np.dtype, profile: Profile = STRICT) -> Bounds:

@@ -252,5 +252,7 @@ def judge_expectation(output: object, expect: Expectation, dtype: np.dtype,
     """:func:`judge` against ``expect`` under ``profile``, the bounds computed one block at a time
     (never whole arrays of them: see the module docstring)."""
     values, magnitude = _flat(expect.values), _flat(expect.magnitude)
+    terms = _flat(np.asarray(expect.terms)) if np.ndim(expect.terms) else expect.terms
     return _judge(output, expect.values, dtype, lambda block: bounds(
-        values[block], magnitude[block], expect.terms, dtype, profile, expect.input_scale))
+        values[block], magnitude[block], terms[block] if np.ndim(expect.terms) else terms, dtype, profile,
+        expect.input_scale))

@@ -116,20 +116,37 @@ def _rule(precision: Precision, dtype: np.dtype, terms: int, input_scale: float)
                  overflow_threshold(acc))
 
 
-def bounds(expected: np.ndarray, magnitude: np.ndarray, terms: int, dtype: np.dtype,
+def _rule_per_element(precision: Precision, dtype: np.dtype, terms: np.ndarray, input_scale: float) -> _Rule:
+    """The rule with its n-dependent scalars (relative, absolute, growth) as arrays of ``terms``'
+    shape: for an operator whose elements sum different numbers of terms (a transposed
+    convolution's border receives fewer taps than its interior)."""
+    unique, inverse = np.unique(terms, return_inverse=True)
+    rules = [_rule(precision, dtype, int(n), input_scale) for n in unique]
+
+    def spread(field: str) -> np.ndarray:
+        return np.array([getattr(r, field) for r in rules])[inverse].reshape(np.shape(terms))
+
+    return rules[0]._replace(relative=spread("relative"), absolute=spread("absolute"),
+                             growth=spread("growth"))
+
+
+def bounds(expected: np.ndarray, magnitude: np.ndarray, terms: int | np.ndarray, dtype: np.dtype,
            profile: Profile = STRICT, input_scale: float = 0.0) -> Bounds:
-    """The rule's bounds for an output of ``dtype``; ``terms`` is n (0 for pure data movement).
+    """The rule's bounds for an output of ``dtype``; ``terms`` is n (0 for pure data movement),
+    one for every element or an array of ``expected``'s shape.
 
     ``input_scale`` is max |x| + max |w|, needed only where the profile rounds inputs: below the
     normal range rounding is absolute, not relative. Elementwise: the bounds of a slice of
     ``expected`` and ``magnitude`` are that slice of the bounds.
     """
     dtype = np.dtype(dtype)
-    if not is_float(dtype) or terms == 0:
+    if not is_float(dtype) or not np.any(terms):
         none = np.zeros(np.shape(expected), dtype=bool)
         return Bounds(np.zeros(np.shape(expected)), none, none)
     precision = profile.precision(dtype)
-    rule = _rule(precision, dtype, terms, float(input_scale) if precision.input_rounding else 0.0)
+    scale = float(input_scale) if precision.input_rounding else 0.0
+    rule = (_rule(precision, dtype, int(terms), scale) if np.ndim(terms) == 0
+            else _rule_per_element(precision, dtype, np.asarray(terms), scale))
     with np.errstate(invalid="ignore", over="ignore"):
         size = np.abs(expected)
         e0 = rule.relative * magnitude + rule.absolute
@@ -143,7 +160,7 @@ def bounds(expected: np.ndarray, magnitude: np.ndarray, terms: int, dtype: np.dt
     return Bounds(allowed, may_overflow, order_dependent)
 
 
-def allowed_error(expected: np.ndarray, magnitude: np.ndarray, terms: int, dtype: np.dtype,
+def allowed_error(expected: np.ndarray, magnitude: np.ndarray, terms: int | np.ndarray, dtype: np.dtype,
                   profile: Profile = STRICT) -> np.ndarray:
     """Per-element allowed |got - expected| (see :func:`bounds`)."""
     return bounds(expected, magnitude, terms, dtype, profile).allowed

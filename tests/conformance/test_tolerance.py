@@ -3,6 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from convspec.conformance.dtypes import FLOAT_DTYPES
 from convspec.conformance.tolerance import FLOAT64_U, PROFILES, allowed_error, bounds, gamma
 
 
@@ -76,3 +77,25 @@ def test_the_input_scale_counts_where_the_profile_rounds_inputs():
     tf32 = PROFILES["tf32"]
     tiny = np.array([2.0**-130]), np.array([2.0**-130])
     assert bounds(*tiny, 9, np.float32, tf32, 1.0).allowed < bounds(*tiny, 9, np.float32, tf32, 1e6).allowed
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "bfloat16"])
+def test_terms_per_element_give_each_element_the_bound_of_its_own_count(profile, dtype):
+    rng = np.random.default_rng(7)
+    expected = rng.normal(size=(2, 3, 5)) * 100
+    magnitude = np.abs(expected) + rng.uniform(0, 50, size=expected.shape)
+    terms = rng.integers(1, 40, size=expected.shape)
+    whole = bounds(expected, magnitude, terms, FLOAT_DTYPES[dtype], PROFILES[profile], input_scale=3.0)
+    for index in np.ndindex(expected.shape):
+        one = bounds(expected[index], magnitude[index], int(terms[index]), FLOAT_DTYPES[dtype],
+                     PROFILES[profile], input_scale=3.0)
+        assert whole.allowed[index] == one.allowed
+        assert whole.may_overflow[index] == one.may_overflow
+        assert whole.order_dependent[index] == one.order_dependent
+
+
+def test_an_element_no_term_reaches_must_be_exact():
+    expected, magnitude = np.array([0.0, 3.0]), np.array([0.0, 3.0])
+    allowed = bounds(expected, magnitude, np.array([0, 2]), np.dtype(np.float16)).allowed
+    assert allowed[0] == 0.0 and allowed[1] > 0.0
