@@ -1,17 +1,21 @@
 """convspec's reference implementation: the normative semantics, computed with NumPy alone (im2col and
 ``numpy.matmul`` in float64, exactly in int64 for integers); it does not use SciPy."""
 
-from .arguments import ERROR_KINDS, ConvArgumentError, check_conv_arguments
+from .arguments import ERROR_KINDS, ConvArgumentError, check_conv_arguments, check_conv_transpose_arguments
 from .conv import conv
+from .conv_transpose import conv_transpose
 from .coverage import coverage
-from .output_size import dropped, output_size
+from .output_size import conv_transpose_output_size, dropped, output_size
 from .padding import pad, resolve_padding, same_total
 
 __all__ = [
     "ERROR_KINDS",
     "ConvArgumentError",
     "check_conv_arguments",
+    "check_conv_transpose_arguments",
     "conv",
+    "conv_transpose",
+    "conv_transpose_output_size",
     "coverage",
     "dropped",
     "output_size",

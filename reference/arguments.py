@@ -19,7 +19,10 @@ ERROR_KINDS = (
     "groups-output-channels",  # O not divisible by groups
     "weight-channels",  # w.shape[1] != C / groups
     "bias-shape",  # bias not of shape (O,)
-    "output-size",  # the dilated kernel does not fit in the padded input
+    "output-size",  # the dilated kernel does not fit in the padded input (transposed: padding crops all)
+    # conv_transpose only: output_padding < 0, or >= max(stride, dilation) on an axis (PyTorch's rule;
+    # more would append positions no input can reach in any stride phase)
+    "output-padding",
 )
 
 
@@ -77,3 +80,58 @@ def check_conv_arguments(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, *,
             raise ConvArgumentError("output-size", (
                 f"spatial axis {axis}: the kernel spans {span} but the padded input is {padded}:"
                 " output size < 1"))
+
+
+def check_conv_transpose_arguments(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, *,
+                                   stride: Sequence[int], padding: Sequence[Sequence[int]],
+                                   output_padding: Sequence[int], dilation: Sequence[int],
+                                   groups: int) -> None:
+    """Raise :class:`ConvArgumentError` unless the call is a valid transposed convolution.
+
+    The checks and their order are those of :func:`check_conv_arguments`, with output_padding
+    checked right after padding; w is laid out (C_in, C_out/groups, *kernel), as in PyTorch and ONNX.
+    """
+    if x.ndim < 3 or x.ndim > 5:
+        raise ConvArgumentError("rank", f"x must have 3 to 5 dims (N, C, 1-3 spatial), got {x.ndim}")
+    if w.ndim != x.ndim:
+        raise ConvArgumentError("rank", f"w has {w.ndim} dims but x has {x.ndim}: ranks must match")
+    rank = x.ndim - 2
+    for name, value in (("stride", stride), ("dilation", dilation), ("padding", padding),
+                        ("output_padding", output_padding)):
+        if len(value) != rank:
+            raise ConvArgumentError("attribute-length",
+                                    f"{name} has {len(value)} entries for {rank} spatial axes")
+    if any(int(s) < 1 for s in stride):
+        raise ConvArgumentError("stride", f"stride must be >= 1 on every axis, got {list(stride)}")
+    if any(int(d) < 1 for d in dilation):
+        raise ConvArgumentError("dilation", f"dilation must be >= 1 on every axis, got {list(dilation)}")
+    if any(len(p) != 2 for p in padding):
+        raise ConvArgumentError("attribute-length", f"padding must be (before, after) pairs, got {padding}")
+    if any(int(p[0]) < 0 or int(p[1]) < 0 for p in padding):
+        raise ConvArgumentError("padding", f"padding must be >= 0, got {[list(p) for p in padding]}")
+    for axis, (extra, s, d) in enumerate(zip(output_padding, stride, dilation, strict=True)):
+        if int(extra) < 0 or int(extra) >= max(int(s), int(d)):
+            raise ConvArgumentError("output-padding", (
+                f"spatial axis {axis}: output_padding must be >= 0 and below max(stride, dilation) = "
+                f"{max(int(s), int(d))}, got {int(extra)}"))
+    if groups < 1:
+        raise ConvArgumentError("groups", f"groups must be >= 1, got {groups}")
+    channels = x.shape[1]
+    if channels % groups:
+        raise ConvArgumentError("groups-input-channels",
+                                f"input channels {channels} are not divisible by groups {groups}")
+    if w.shape[0] != channels:
+        raise ConvArgumentError("weight-channels", (
+            f"w has {w.shape[0]} input channels but x has {channels}: conv_transpose's w is "
+            "(C_in, C_out/groups, *kernel), not conv's (C_out, C_in/groups, *kernel)"))
+    out_channels = w.shape[1] * groups
+    if b is not None and b.shape != (out_channels,):
+        raise ConvArgumentError("bias-shape", (
+            f"bias must have shape ({out_channels},) (C_out = w.shape[1] * groups), got {b.shape}"))
+    for axis in range(rank):
+        (p0, p1), s, d = padding[axis], int(stride[axis]), int(dilation[axis])
+        full = (x.shape[2 + axis] - 1) * s + d * (w.shape[2 + axis] - 1) + 1 + int(output_padding[axis])
+        if full - int(p0) - int(p1) < 1:
+            raise ConvArgumentError("output-size", (
+                f"spatial axis {axis}: the full output is {full} long but padding crops "
+                f"{int(p0) + int(p1)} of it: output size < 1"))

@@ -84,11 +84,20 @@ def conv_exact(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, str
                 pos[here] |= product == math.inf
                 neg[here] |= product == -math.inf
             total[here] = Fraction(acc, 1 << (kx + kw))
+    return _finish(total, nan, pos, neg, b)
+
+
+def _finish(total: np.ndarray, nan: np.ndarray, pos: np.ndarray, neg: np.ndarray,
+            b: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Add the bias to the exact sums and round once: (Fractions or None, float64 with IEEE specials).
+
+    ``nan``, ``pos`` and ``neg`` flag the elements a NaN, +inf or -inf product reached.
+    """
     if b is not None:
         b = np.asarray(b)
         bf = b.astype(np.float64)
         integer_bias = np.issubdtype(b.dtype, np.integer)
-        for o in range(out_channels):
+        for o in range(total.shape[1]):
             sl = (slice(None), o)
             if math.isfinite(bf[o]):
                 total[sl] = total[sl] + (Fraction(int(b[o])) if integer_bias else Fraction(bf[o]))
@@ -102,3 +111,61 @@ def conv_exact(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, str
     rounded = np.where(special, math.nan, rounded)
     exact = np.where(special | pos | neg, None, total)
     return exact, rounded
+
+
+def conv_transpose_exact(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
+                         stride: Sequence[int], padding: Sequence[Sequence[int]],
+                         output_padding: Sequence[int], dilation: Sequence[int], groups: int,
+                         where: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The exact transposed convolution, returned as :func:`conv_exact` returns conv's.
+
+    ``w`` is (C_in, C_out/groups, *kernel). Each output element gathers the products that scatter
+    onto it: y[n, o, j] sums x[n, c, i] * w[c, o', k] over c in o's group and the (i, k) with
+    i*s + k*d = j + p0 (a product is formed only for such real pairs: positions no product reaches
+    are exactly 0, plus the bias). Arguments are assumed valid; ``where`` as in :func:`conv_exact`.
+    """
+    x, w = np.asarray(x), np.asarray(w)
+    rank = x.ndim - 2
+    batch, channels = x.shape[:2]
+    out_per_group = w.shape[1]
+    kernel = w.shape[2:]
+    per_group = channels // groups
+    out_channels = out_per_group * groups
+    sizes = [(x.shape[2 + a] - 1) * stride[a] + dilation[a] * (kernel[a] - 1) + 1 + output_padding[a]
+             - padding[a][0] - padding[a][1] for a in range(rank)]
+    xf, wf = x.astype(np.float64), w.astype(np.float64)
+    xi, kx = _as_scaled_ints(x if np.issubdtype(x.dtype, np.integer) else xf)
+    wi, kw = _as_scaled_ints(w if np.issubdtype(w.dtype, np.integer) else wf)
+
+    total = np.zeros((batch, out_channels, *sizes), dtype=object)
+    nan = np.zeros(total.shape, dtype=bool)
+    pos = np.zeros(total.shape, dtype=bool)
+    neg = np.zeros(total.shape, dtype=bool)
+    for o, n in itertools.product(range(out_channels), range(batch)):
+        group, local = divmod(o, out_per_group)
+        for pos_out in itertools.product(*(range(s) for s in sizes)):
+            here = (n, o, *pos_out)
+            total[here] = Fraction(0)
+            if where is not None and not where[here]:
+                continue
+            acc = 0
+            for tap in itertools.product(*map(range, kernel)):
+                idx = []
+                for a in range(rank):
+                    reach, rest = divmod(pos_out[a] + padding[a][0] - tap[a] * dilation[a], stride[a])
+                    if rest or not 0 <= reach < x.shape[2 + a]:
+                        break  # no input lands here through this tap
+                    idx.append(reach)
+                else:
+                    for c in range(group * per_group, (group + 1) * per_group):
+                        xv, wv = xf[(n, c, *idx)], wf[(c, local, *tap)]
+                        if math.isfinite(xv) and math.isfinite(wv):
+                            acc += xi[(n, c, *idx)] * wi[(c, local, *tap)]
+                            continue
+                        with np.errstate(invalid="ignore", over="ignore"):
+                            product = xv * wv
+                        nan[here] |= math.isnan(product)
+                        pos[here] |= product == math.inf
+                        neg[here] |= product == -math.inf
+            total[here] = Fraction(acc, 1 << (kx + kw))
+    return _finish(total, nan, pos, neg, b)
