@@ -6,11 +6,17 @@ Each output channel is one N-d ``correlate(x_group, w[o], mode="valid")`` over (
 zeros (0 * inf under a padded tap is NaN, as the spec says); stride subsamples the stride-1 result;
 dilation correlates each phase ``x[r::d]`` with the undilated kernel, so the holes between taps are
 never multiplied (a kernel with zeros inserted would turn an inf there into NaN).
+
+``conv_transpose`` is a full N-d ``convolve`` per output channel, split so that only real products
+x[i] * w[k] are ever formed: by phase (the taps k = r mod s/g and inputs i = q mod d/g, g = gcd(s, d),
+land on their own output positions, so no zero is inserted into x or w), and each phase's full
+convolution as "valid" pieces (no zero padding: scipy's "full" mode pads, and 0 * inf is NaN).
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import operator
 import sys
 from collections.abc import Sequence
@@ -145,6 +151,115 @@ def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, stride: S
         return np.array(out, dtype=result)  # a new, contiguous array, rounded once
 
 
-# the module itself is the backend object: its operators are conv and pad
+def _checked_transpose(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Sequence[int],
+                       padding: Sequence[Sequence[int]], output_padding: Sequence[int],
+                       dilation: Sequence[int], groups: int) -> tuple:
+    """conv_transpose's arguments as integers, or ValueError for every call the spec rejects."""
+    if not 3 <= x.ndim <= 5 or w.ndim != x.ndim:
+        raise ValueError(f"x and w must both have 3 to 5 dims (N, C, 1-3 spatial), got {x.ndim} and {w.ndim}")
+    if x.dtype not in TYPES:
+        raise ValueError(f"dtype {x.dtype} is not one of the spec's: {', '.join(map(str, TYPES))}")
+    rank = x.ndim - 2
+    stride = _ints("stride", stride, rank, 1)
+    dilation = _ints("dilation", dilation, rank, 1)
+    try:
+        pairs = tuple(tuple(p) for p in padding)
+    except TypeError:
+        pairs = ()
+    if len(pairs) != rank or any(len(p) != 2 for p in pairs):
+        raise ValueError(f"padding must be one (before, after) pair per spatial axis, got {padding}")
+    flat = _ints("padding", [p for pair in pairs for p in pair], 2 * rank, 0)
+    padding = tuple(zip(flat[::2], flat[1::2], strict=True))
+    output_padding = _ints("output_padding", output_padding, rank, 0)
+    for e, s, d in zip(output_padding, stride, dilation, strict=True):
+        if e >= max(s, d):
+            raise ValueError(f"output_padding {list(output_padding)} must be < max(stride, dilation)")
+    try:
+        groups = operator.index(groups)
+    except TypeError:
+        raise ValueError(f"groups must be an integer, got {groups!r}") from None
+    if groups < 1:
+        raise ValueError(f"groups must be >= 1, got {groups}")
+    if x.shape[1] % groups:
+        raise ValueError(f"input channels {x.shape[1]} do not split into {groups} groups")
+    if w.shape[0] != x.shape[1]:
+        raise ValueError(f"w (C_in, C_out/groups, *kernel) has {w.shape[0]} input channels, x {x.shape[1]}")
+    if b is not None and b.shape != (w.shape[1] * groups,):
+        raise ValueError(f"bias must have shape ({w.shape[1] * groups},), got {b.shape}")
+    for n, k, s, d, e, (p0, p1) in zip(x.shape[2:], w.shape[2:], stride, dilation, output_padding, padding,
+                                       strict=True):
+        if (n - 1) * s + d * (k - 1) + 1 + e - p0 - p1 < 1:
+            raise ValueError(f"padding {[p0, p1]} crops the whole output")
+    return stride, padding, output_padding, dilation, groups
+
+
+def _pieces(n: int, k: int) -> list[tuple[int, int, slice, slice]]:
+    """The full convolution of lengths n and k as "valid" pieces: (first output, outputs, x part,
+    w part), the larger part never smaller than the other on any axis, so no zero is padded."""
+    pieces = [(m, 1, slice(0, m + 1), slice(0, m + 1)) for m in range(min(n, k) - 1)]
+    if n >= k:  # the interior, where the whole kernel lies over x
+        pieces.append((k - 1, n - k + 1, slice(0, n), slice(0, k)))
+    else:  # the whole of x under part of the kernel, one output at a time (x stays the larger)
+        pieces += [(m, 1, slice(0, n), slice(m - n + 1, m + 1)) for m in range(n - 1, k)]
+    pieces += [(m, 1, slice(m - k + 1, n), slice(m - n + 1, k)) for m in range(max(n, k), n + k - 1)]
+    return pieces
+
+
+def conv_transpose(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, stride: Sequence[int],
+                   padding: Sequence[Sequence[int]], output_padding: Sequence[int],
+                   dilation: Sequence[int], groups: int) -> np.ndarray:
+    """Transposed convolution of ``x`` (N, C_in, *in) with ``w`` (C_in, C_out/groups, *kernel).
+
+    Input i and tap k land on i*s + k*d. With g = gcd(s, d), taps k = r + t*s/g and inputs
+    i = q + u*d/g land on r*d + q*s + (u + t)*lcm(s, d): per phase (r, q) a full convolution of
+    x[q::d/g] with w[r::s/g], written to every lcm-th position (phases never share a position).
+    Types as conv's.
+    """
+    x, w = np.asarray(x), np.asarray(w)
+    b = None if b is None else np.asarray(b)
+    stride, padding, output_padding, dilation, groups = _checked_transpose(
+        x, w, b, stride, padding, output_padding, dilation, groups)
+    acc, result = TYPES[x.dtype]
+    xa, wa = x.astype(acc), w.astype(acc)
+    kernel, rank = w.shape[2:], x.ndim - 2
+    full = tuple((n - 1) * s + d * (k - 1) + 1 + e for n, k, s, d, e in
+                 zip(x.shape[2:], kernel, stride, dilation, output_padding, strict=True))
+    per_group, out_per_group = x.shape[1] // groups, w.shape[1]
+    out = np.zeros((x.shape[0], out_per_group * groups, *full), dtype=acc)
+    steps = [(s // math.gcd(s, d), d // math.gcd(s, d)) for s, d in zip(stride, dilation, strict=True)]
+    if out.size and per_group and all(kernel):  # otherwise nothing lands anywhere: zero
+        for phase in itertools.product(*(itertools.product(range(a), range(c)) for a, c in steps)):
+            xs = xa[(..., *(slice(q, None, c) for (_, q), (_, c) in zip(phase, steps, strict=True)))]
+            ws = wa[(..., *(slice(r, None, a) for (r, _), (a, _) in zip(phase, steps, strict=True)))]
+            if not xs.size or not ws.size:
+                continue  # no input or no tap in this phase
+            # the phase's outputs: every lcm-th position from r*d + q*s
+            lands = [slice(r * d + q * s, None, s * c) for (r, q), (_, c), s, d in
+                     zip(phase, steps, stride, dilation, strict=True)]
+            placed = out[(slice(None), slice(None), *lands)]  # a view: writing it writes out
+            for piece in itertools.product(*(_pieces(n, k) for n, k in
+                                             zip(xs.shape[2:], ws.shape[2:], strict=True))):
+                x_part = (slice(None), slice(None), *(p[2] for p in piece))
+                w_part = tuple(p[3] for p in piece)
+                into = tuple(slice(p[0], p[0] + p[1]) for p in piece)
+                for o in range(out_per_group * groups):
+                    g, o_in_group = divmod(o, out_per_group)
+                    channels = slice(g * per_group, (g + 1) * per_group)
+                    # (1, C_in/groups, *kernel part), channels reversed: convolve flips every axis,
+                    # so channel c meets weight c and "valid" sums over the channels
+                    taps = ws[(channels, o_in_group, *w_part)][np.newaxis, ::-1]
+                    # method="direct": IEEE arithmetic per element (an FFT spreads one inf or NaN)
+                    part = scipy.signal.convolve(xs[(slice(None), channels, *x_part[2:])], taps,
+                                                 mode="valid", method="direct")
+                    placed[(slice(None), o, *into)] = part[:, 0]
+    out = out[(..., *(slice(p0, n - p1) for (p0, p1), n in zip(padding, full, strict=True)))]
+    with np.errstate(over="ignore", invalid="ignore"):  # IEEE overflow and inf - inf are results
+        if b is not None:  # one of the summed terms: added before the single rounding
+            out = out + b.astype(acc).reshape((1, -1) + (1,) * rank)
+        return np.array(out, dtype=result)  # a new, contiguous array, rounded once
+
+
+# the module itself is the backend object: its operators are conv, conv_transpose and pad
 backend = Backend(name="scipy", version=scipy.__version__, implementation=sys.modules[__name__],
-                  description="scipy.signal.correlate (direct) per output channel and dilation phase")
+                  description="scipy.signal.correlate (direct) per output channel and dilation phase; "
+                              "conv_transpose by scipy.signal.convolve per output channel and phase")
