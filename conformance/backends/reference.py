@@ -19,6 +19,14 @@ def conv(x, w, b=None, *, stride, padding, dilation, groups):
         return out.astype(dot_product_dtype(np.asarray(x).dtype))
 
 
+def conv_transpose(x, w, b=None, *, stride, padding, output_padding, dilation, groups):
+    """The reference transposed convolution, rounded once to the output dtype the spec gives."""
+    out = reference.conv_transpose(x, w, b, stride=stride, padding=padding, output_padding=output_padding,
+                                   dilation=dilation, groups=groups)
+    with np.errstate(over="ignore"):  # a float16 result beyond 65504 correctly becomes inf
+        return out.astype(dot_product_dtype(np.asarray(x).dtype))
+
+
 def pad(x, padding):
     return reference.pad(x, padding)
 
