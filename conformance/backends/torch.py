@@ -1,4 +1,5 @@
-"""PyTorch: ``torch.nn.functional.conv1d`` / ``conv2d`` / ``conv3d`` (``pip install 'convspec[torch]'``).
+"""PyTorch: ``torch.nn.functional.conv1d/2d/3d`` and ``conv_transpose1d/2d/3d``
+(``pip install 'convspec[torch]'``).
 
 The adapter translates the canonical call and nothing more:
 
@@ -14,6 +15,14 @@ The adapter translates the canonical call and nothing more:
   inputs widened to int32, int32 inputs to int64 (exact; the bias is already in that type).
   PyTorch's CPU convolution has no dilated int32 kernel ("slow_conv_dilated<>" not implemented
   for 'Int'), so dilated int8 / uint8 vectors are declared unsupported there.
+- conv_transpose: ``F.conv_transpose1d/2d/3d``, whose ``w`` is (C_in, C_out/groups, *kernel) like
+  the spec's. Its ``padding`` is symmetric and crops both ends of the full output, so
+  min(before, after) is passed natively and the rest cropped from the result here (cropping
+  commutes: both take positions off the same full output); ``output_padding`` is passed as given,
+  PyTorch's own rule for it (< max(stride, dilation)) being the spec's. int32 vectors run in int64,
+  which PyTorch's CPU conv_transpose has; it has no int32, int8 or uint8 kernel
+  ("slow_conv_transpose2d_out_cpu" not implemented for 'Int'), so int8 / uint8 vectors, whose spec
+  output is int32, are declared unsupported there.
 - Device: ``backend`` runs on the CPU; ``make_backend("cuda")`` on a GPU when PyTorch sees one
   (on the command line: ``--backend convspec.conformance.backends.torch:cuda``). PyTorch's own
   defaults are kept: on Ampere and newer GPUs cuDNN convolutions use TF32 for float32, which
@@ -23,6 +32,7 @@ The adapter translates the canonical call and nothing more:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import SimpleNamespace
 
 import ml_dtypes
 import numpy as np
@@ -32,6 +42,7 @@ import torch.nn.functional as F
 from . import Backend, BackendNotFound
 
 CONVS = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+CONV_TRANSPOSES = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 # The dtype an integer vector is computed in: its spec output type (see convspec's dtypes).
 WIDEN = {np.dtype(np.int8): torch.int32, np.dtype(np.uint8): torch.int32,
          np.dtype(np.int32): torch.int64}
@@ -85,6 +96,30 @@ def make_backend(device: str = "cpu") -> Backend:
                               groups=groups)
         return to_numpy(out)
 
+    def conv_transpose(x, w, b=None, *, stride, padding, output_padding, dilation, groups):
+        x = np.asarray(x)
+        rank = x.ndim - 2
+        if rank not in CONV_TRANSPOSES:
+            raise ValueError(f"PyTorch has conv_transpose1d/2d/3d; got an input of {x.ndim} dims")
+        # the symmetric part natively (a negative one too, for PyTorch to judge), the rest cropped
+        native = tuple(min(int(p0), int(p1)) for p0, p1 in padding)
+        with torch.inference_mode():
+            out = CONV_TRANSPOSES[rank](
+                to_torch(x, dev), to_torch(w, dev), None if b is None else to_torch(b, dev, widen=False),
+                stride=tuple(stride), padding=native, output_padding=tuple(output_padding),
+                dilation=tuple(dilation), groups=groups)
+            crop = tuple(slice(int(p0) - m, out.shape[2 + axis] - (int(p1) - m))
+                         for axis, ((p0, p1), m) in enumerate(zip(padding, native, strict=True)))
+            out = out[(slice(None), slice(None), *crop)]
+        return to_numpy(out)
+
+    def conv_transpose_limits(call) -> str | None:
+        """Measured on the CPU only; on other devices PyTorch's own refusals report ``error``."""
+        if dev.type == "cpu" and call.dtype in ("int8", "uint8"):
+            return ("int8/uint8 conv_transpose: its spec output is int32, and torch's CPU conv_transpose has "
+                    "no int32 kernel (\"slow_conv_transpose2d_out_cpu\" not implemented for 'Int')")
+        return None
+
     def conv_limits(call) -> str | None:
         """Measured on the CPU only; on other devices PyTorch's own refusals report ``error``."""
         if dev.type == "cpu" and call.dtype in ("int8", "uint8") and set(call.attributes.dilation) != {1}:
@@ -94,10 +129,12 @@ def make_backend(device: str = "cpu") -> Backend:
 
     name = "torch" if dev.type == "cpu" else f"torch-{device}"
     return Backend(
-        name=name, implementation=conv, version=torch.__version__,
-        description=f"torch.nn.functional.conv1d/2d/3d on {device}",
+        name=name, implementation=SimpleNamespace(conv=conv, conv_transpose=conv_transpose),
+        version=torch.__version__,
+        description=f"torch.nn.functional.conv1d/2d/3d and conv_transpose1d/2d/3d on {device}",
         dtypes=frozenset({"float64", "float32", "float16", "bfloat16", "int8", "uint8", "int32"}),
-        ranks=frozenset({1, 2, 3}), groups=True, dilation=True, limits={"conv": conv_limits},
+        ranks=frozenset({1, 2, 3}), groups=True, dilation=True,
+        limits={"conv": conv_limits, "conv_transpose": conv_transpose_limits},
         extra={"device": str(dev)})
 
 
