@@ -8,10 +8,11 @@ the reports dispatch through :func:`operator` and need no edit.
 from __future__ import annotations
 
 from .conv import OPERATOR as CONV
+from .conv_transpose import OPERATOR as CONV_TRANSPOSE
 from .operator import Operator
 from .pad import OPERATOR as PAD
 
-OPERATORS: dict[str, Operator] = {op.name: op for op in (CONV, PAD)}
+OPERATORS: dict[str, Operator] = {op.name: op for op in (CONV, PAD, CONV_TRANSPOSE)}
 
 
 def operator(name: str) -> Operator:

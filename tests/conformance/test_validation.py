@@ -165,7 +165,7 @@ def test_unknown_dtype_lists_the_allowed_ones(tmp_path):
 
 def test_unknown_op_lists_the_allowed_ones(tmp_path):
     path = write_modified(tmp_path, lambda v: v.update(op="deconv"))
-    assert only_problem(path) == prefix(path, "op") + "'deconv' is not one of ['conv', 'pad']"
+    assert only_problem(path) == prefix(path, "op") + "'deconv' is not one of ['conv', 'pad', 'conv_transpose']"
 
 
 def test_bad_padding_mode_lists_the_allowed_modes(tmp_path):
@@ -186,7 +186,7 @@ def test_every_schema_violation_is_reported(tmp_path):
     assert texts == [
         prefix(path, "dtype")
         + "'int4' is not one of ['float64', 'float32', 'float16', 'bfloat16', 'int8', 'uint8', 'int32']",
-        prefix(path, "op") + "'deconv' is not one of ['conv', 'pad']",
+        prefix(path, "op") + "'deconv' is not one of ['conv', 'pad', 'conv_transpose']",
     ]
 
 
