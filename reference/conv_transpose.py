@@ -58,7 +58,7 @@ def conv_transpose(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
     b = None if b is None else inputs[2].astype(acc)
     stride, dilation = tuple(map(int, stride)), tuple(map(int, dilation))
     output_padding = tuple(map(int, output_padding))
-    padding = tuple((int(p[0]), int(p[1])) for p in padding)
+    padding = tuple(tuple(int(v) for v in p) for p in padding)  # pairs are checked, not assumed
     check_conv_transpose_arguments(x, w, b, stride=stride, padding=padding, output_padding=output_padding,
                                    dilation=dilation, groups=groups)
     groups = int(groups)

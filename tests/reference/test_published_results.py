@@ -1,5 +1,6 @@
-"""The reference reproduces results other projects published: ONNX's Conv and ConvInteger node
-test cases, and the Conv models ONNX converted from PyTorch with PyTorch's own outputs.
+"""The reference reproduces results other projects published: ONNX's Conv, ConvInteger and
+ConvTranspose node test cases, and the Conv models ONNX converted from PyTorch with PyTorch's own
+outputs.
 
 Float outputs published by another implementation are themselves rounded float32 results: they
 are judged like a backend's, under the strict accuracy rule, against the reference.
@@ -20,7 +21,7 @@ from onnx.backend.test.case.node import collect_testcases  # noqa: E402
 
 from convspec.conformance.judge import judge  # noqa: E402
 from convspec.conformance.tolerance import bounds  # noqa: E402
-from convspec.reference import conv, resolve_padding  # noqa: E402
+from convspec.reference import conv, conv_transpose, resolve_padding  # noqa: E402
 
 # ONNX's case generators compute reference values for every operator, some dividing by zero
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -124,3 +125,71 @@ def test_pytorch_converted_models_cover_1d_2d_3d_groups_dilation_stride():
     assert len(names) >= 20
     for word in ("Conv1d", "Conv2d", "Conv3d", "groups", "dilated", "stride", "depthwise"):
         assert any(word in n for n in names), word
+
+
+# --- ConvTranspose ---------------------------------------------------------------------------------
+
+def _transpose_attributes(node, x_shape, w_shape):
+    """ONNX's ConvTranspose attributes as conv_transpose's arguments. With output_shape or a SAME
+    auto_pad, the pads follow ONNX's rule: total = s*(in - 1) + output_padding + (k - 1)*d + 1 -
+    output_shape, split (total//2, total - total//2) for SAME_UPPER, the other way round otherwise.
+    A negative end pad (output_shape beyond the full output) appends positions no product
+    reaches: that is output_padding."""
+    attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    rank = len(x_shape) - 2
+    stride = list(attrs.get("strides", [1] * rank))
+    dilation = list(attrs.get("dilations", [1] * rank))
+    extra = list(attrs.get("output_padding", [0] * rank))
+    auto_pad = attrs.get("auto_pad", b"NOTSET").decode()
+    kernel = w_shape[2:]
+    if "output_shape" in attrs or auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+        target = attrs.get("output_shape") or [n * s for n, s in zip(x_shape[2:], stride, strict=True)]
+        padding = []
+        for a in range(rank):
+            total = (stride[a] * (x_shape[2 + a] - 1) + extra[a] + (kernel[a] - 1) * dilation[a] + 1
+                     - target[a])
+            pair = (total // 2, total - total // 2) if auto_pad == "SAME_UPPER" else \
+                (total - total // 2, total // 2)
+            assert pair[0] >= 0, "output_shape beyond the full output at the start"
+            if pair[1] < 0:
+                extra[a] -= pair[1]
+                pair = (pair[0], 0)
+            padding.append(pair)
+    elif auto_pad == "VALID":
+        padding = [(0, 0)] * rank
+    else:
+        pads = attrs.get("pads", [0] * 2 * rank)  # all begins, then all ends
+        padding = [(pads[i], pads[i + rank]) for i in range(rank)]
+    return {"stride": tuple(stride), "padding": tuple(padding), "output_padding": tuple(extra),
+            "dilation": tuple(dilation), "groups": attrs.get("group", 1)}
+
+
+def _transpose_cases():
+    for case in _all_node_cases():
+        nodes = case.model.graph.node
+        if len(nodes) == 1 and nodes[0].op_type == "ConvTranspose":
+            yield pytest.param(case, id=case.name)
+
+
+@pytest.mark.parametrize("case", list(_transpose_cases()))
+def test_onnx_convtranspose_node_test_cases(case):
+    node = case.model.graph.node[0]
+    (inputs, outputs), = case.data_sets
+    x, w = inputs[0], inputs[1]
+    b = inputs[2] if len(inputs) > 2 else None
+    attrs = _transpose_attributes(node, x.shape, w.shape)
+    expected = conv_transpose(x, w, b, **attrs)
+    magnitude = conv_transpose(np.abs(x), np.abs(w), None if b is None else np.abs(b), **attrs)
+    terms = x.shape[1] // attrs["groups"] * math.prod(w.shape[2:]) + (b is not None)
+    published = outputs[0]
+    assert published.shape == expected.shape
+    verdict = judge(published, expected, bounds(expected, magnitude, terms, published.dtype), published.dtype)
+    assert verdict.passed, (verdict.reason, verdict.worst)
+
+
+def test_onnx_publishes_the_convtranspose_cases_translated_above():
+    names = {p.id for p in _transpose_cases()}
+    assert {"test_convtranspose", "test_convtranspose_1d", "test_convtranspose_3d", "test_convtranspose_pads",
+            "test_convtranspose_output_shape", "test_convtranspose_kernel_shape", "test_convtranspose_pad",
+            "test_convtranspose_dilations", "test_convtranspose_autopad_same",
+            "test_convtranspose_group_2", "test_convtranspose_group_2_image_3"} <= names
