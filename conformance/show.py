@@ -63,8 +63,7 @@ def render(vector: Vector) -> str:
     out.append(f"\nexpected output {list(expect.values.shape)}:\n{format_array(expect.values)}")
     worked = sum_of_products(vector, arrays, expect.values)
     if worked is not None:
-        out.append("\nS(i, j) = sum_m sum_n I(i*stride + m*dilation, j*stride + n*dilation) · K(m, n)"
-                   "\n" + worked)
+        out.append(f"\n{vector.operator.formula}\n{worked}")
     for window in vector.windows:
         labels = window_labels(vector, tuple(window["at"]))
         row = vector.inputs["w"]["shape"][-1]

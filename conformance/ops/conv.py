@@ -48,6 +48,7 @@ def kernel_shape(call: Call) -> tuple[int, ...]:
 class Conv(Operator):
     name = "conv"
     title = "convolution"
+    formula = "S(i, j) = sum_m sum_n I(i*stride + m*dilation, j*stride + n*dilation) · K(m, n)"
     required = ("x", "w")
     optional = ("b",)
     attribute_names = ("stride", "padding", "dilation", "groups")

@@ -61,6 +61,8 @@ def _crop(total: int, mode: str) -> tuple[int, int]:
 class ConvTranspose(Operator):
     name = "conv_transpose"
     title = "transposed convolution"
+    formula = ("Y(o) = sum of X(i) · W(k) over every input position i and tap k with "
+               "i*stride + k*dilation - padding_before = o")
     required = ("x", "w")
     optional = ("b",)
     attribute_names = ("stride", "padding", "output_padding", "dilation", "groups", "output_shape")

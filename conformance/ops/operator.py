@@ -40,6 +40,7 @@ class Operator(ABC):
 
     name: str
     title: str  # what a call of it is, in words ("convolution")
+    formula: str = ""  # one output element in plain text, above a worked sum of products
     required: tuple[str, ...]  # input tensors a call must have
     optional: tuple[str, ...] = ()  # input tensors a call may have
     attribute_names: tuple[str, ...] = ()  # attributes a vector may write
