@@ -13,6 +13,9 @@ from pathlib import Path
 from .usage import EXIT_OK, PROFILE_NAMES, UsageError
 
 DTYPE_CHOICES = ("float64", "float32", "float16", "bfloat16", "int8", "uint8", "int32")
+# The operators convspec fuzz generates calls of (conformance/fuzz/operators.py), named here so
+# that building the parser imports no NumPy; a test keeps the two lists equal.
+OPERATOR_NAMES = ("conv", "conv_transpose")
 EXIT_FOUND = 1
 
 
@@ -21,11 +24,14 @@ def add_parser(verbs: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = verbs.add_parser(
         "fuzz", help="generate cases with Hypothesis; shrink a failure to a minimal vector file",
         description=(
-            "Generate convolution calls over the whole attribute space, judge each like a vector "
+            "Generate calls of an operator (--op) over its whole attribute space, judge each like a vector "
             "(same reference, same accuracy rule), and on a failure shrink it and write it as a "
             "vector file that `convspec run FILE --backend B` replays. Exit 1 when a failure was found."))
     p.add_argument("--backend", default="numpy",
                    help="built-in or installed name, or package.module:callable (default: numpy)")
+    p.add_argument("--op", default="conv", choices=OPERATOR_NAMES,
+                   help=f"the operator whose calls are generated: {', '.join(OPERATOR_NAMES)} "
+                        "(default: conv)")
     p.add_argument("--examples", type=int, default=1000, metavar="N",
                    help="cases to judge (with --laws: cases per law); default 1000")
     p.add_argument("--seed", type=int, metavar="S", help="seed of the run (default: random, and printed)")
@@ -92,13 +98,15 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
         backend = resolve(args.backend)
     except BackendNotFound as exc:
         raise UsageError(str(exc)) from None
+    if backend.operator(args.op) is None:
+        raise UsageError(f"backend {backend.name} has no operator {args.op!r} to fuzz")
     database = None if args.derandomize or args.database.lower() == "none" else args.database
     seed = args.seed if args.seed is not None else (0 if args.derandomize else None)
     config = FuzzConfig(
         examples=args.examples, seed=seed, dtypes=tuple(args.dtype) if args.dtype else None,
         max_size=args.max_size, invalid=args.invalid, time_budget=args.time_budget,
         deadline=None if args.deadline_off else FuzzConfig.deadline, database=database,
-        profile=PROFILES[args.profile])
+        profile=PROFILES[args.profile], op=args.op)
     try:
         config.space(backend)
     except ValueError as exc:
@@ -112,7 +120,7 @@ def _header(backend, config, seed: int, what: str) -> str:
     space = config.space(backend)
     version = f" {backend.version}" if backend.version else ""
     budget = f", time budget {config.time_budget:g} s" if config.time_budget else ""
-    return (f"convspec fuzz: backend {backend.name}{version}, seed {seed}, {what}; dtypes "
+    return (f"convspec fuzz: backend {backend.name}{version}, op {config.op}, seed {seed}, {what}; dtypes "
             f"{', '.join(space.dtypes)}; ranks {', '.join(map(str, space.ranks))}; max size "
             f"{space.max_size}{budget}")
 
@@ -161,17 +169,19 @@ def _run_cases(backend, config, out: Path) -> int:
 def _run_laws(backend, config, out: Path) -> int:
     from ..fuzz.cases import case_vector
     from ..fuzz.engine import fuzz_laws
-    from ..fuzz.metamorphic import LAWS, law_calls
+    from ..fuzz.metamorphic import law_calls
+    from ..fuzz.operators import fuzzed
     from ..fuzz.writer import write_vector_file
     from ..runner import run_vector
 
     config.seed = config.resolved_seed()
     space = config.space(backend)
-    laws = [law for law in LAWS if law.applies(backend, space)]
-    skipped = [law.name for law in LAWS if law not in laws]
+    all_laws = fuzzed(config.op).laws
+    laws = [law for law in all_laws if law.applies(backend, space)]
+    skipped = [law.name for law in all_laws if law not in laws]
     _say(_header(backend, config, config.seed, f"metamorphic laws, up to {config.examples} cases each"))
     if skipped:
-        _say(f"not checked (the backend or the dtypes do not allow them): {', '.join(skipped)}")
+        _say(f"not checked (the backend's operators or the dtypes do not allow them): {', '.join(skipped)}")
     if not laws:
         _say("no law applies: the laws need float64, float32 or an integer dtype")
         return EXIT_OK
@@ -194,7 +204,7 @@ def _run_laws(backend, config, out: Path) -> int:
     _say(f"  {report.law_message}")
     _say(f"minimal case (shrunk with {p.shrink_cases} more cases): {case.describe()}")
     _say(case.arrays_text())
-    for recorded in law_calls(law, backend.operator("conv"), case):
+    for recorded in law_calls(law, law.implementation(backend), case):
         result = run_vector(case_vector(recorded, seed=report.seed), backend, config.profile)
         if result.outcome.is_problem:
             written = write_vector_file(recorded, result, backend, out, seed=report.seed,

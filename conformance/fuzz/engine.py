@@ -31,17 +31,9 @@ from ..outcomes import Outcome, Result
 from ..tolerance import STRICT, Profile
 from ..vector import Vector
 from .cases import Case, judge_case
-from .metamorphic import LAWS, Law, LawCase
-from .strategies import (
-    Chooser,
-    RandomChooser,
-    Rejected,
-    ReplayChooser,
-    Space,
-    build_invalid,
-    build_valid,
-    strategy,
-)
+from .metamorphic import Law, LawCase
+from .operators import fuzzed
+from .strategies import Chooser, RandomChooser, Rejected, ReplayChooser, Space, strategy
 
 PROGRESS_SECONDS = 2.0
 MAX_REJECTED = 1000  # builders reject rarely; this many in a row is a bug
@@ -67,6 +59,7 @@ class FuzzConfig:
     deadline: float | None = 5000.0  # milliseconds per case; None: no deadline
     database: str | Path | None = None  # Hypothesis example database directory; None: in memory
     profile: Profile = STRICT
+    op: str = "conv"  # the operator whose calls are generated (see operators.FUZZED)
 
     def resolved_seed(self) -> int:
         return self.seed if self.seed is not None else random.SystemRandom().randrange(2**32)
@@ -319,9 +312,11 @@ def fuzz(backend: Backend, config: FuzzConfig | None = None,
     seed = config.resolved_seed()
     space = config.space(backend)
     mode = "invalid" if config.invalid else "valid"
+    builders = fuzzed(config.op)
+    build_case = builders.build_invalid if config.invalid else builders.build_valid
 
     def build(c: Chooser) -> Case:
-        return build_invalid(c, space) if config.invalid else build_valid(c, space)
+        return build_case(c, space)
 
     progress = Progress()
     run = _Run(config, progress, progress_callback)
@@ -336,7 +331,8 @@ def fuzz(backend: Backend, config: FuzzConfig | None = None,
             progress.smallest = case.describe()
             raise FAILED_BY_OUTCOME[result.outcome](case, vector, result)
 
-    key = _key(mode, backend, config.profile.name)
+    # conv's key as it was before other operators: databases saved then still replay
+    key = _key(mode if config.op == "conv" else f"{config.op}-{mode}", backend, config.profile.name)
     report = FuzzReport(seed, progress)
     exc = run.shrink(build, check, None, key, seed) if config.database else None  # saved failures first
     if exc is None:
@@ -357,11 +353,12 @@ def fuzz(backend: Backend, config: FuzzConfig | None = None,
     return report
 
 
-def fuzz_laws(backend: Backend, config: FuzzConfig | None = None, laws: tuple[Law, ...] = LAWS,
+def fuzz_laws(backend: Backend, config: FuzzConfig | None = None, laws: tuple[Law, ...] | None = None,
               progress_callback: Callable[[Progress], None] | None = None) -> FuzzReport:
-    """Check each metamorphic law on ``config.examples`` cases (no reference); stop at the first
-    law that is broken, with its shrunk case."""
+    """Check each metamorphic law (by default those of ``config.op``) on ``config.examples`` cases
+    (no reference); stop at the first law that is broken, with its shrunk case."""
     config = config or FuzzConfig()
+    laws = fuzzed(config.op).laws if laws is None else laws
     seed = config.resolved_seed()
     space = config.space(backend)
     progress = Progress()
@@ -376,8 +373,9 @@ def fuzz_laws(backend: Backend, config: FuzzConfig | None = None, laws: tuple[La
         def build(c: Chooser, law: Law = law, narrowed: Space = narrowed) -> LawCase:
             return law.build(c, narrowed)
 
-        def check(case: LawCase, law: Law = law) -> None:
-            message = law.check(backend.operator("conv"), case)
+        def check(case: LawCase, law: Law = law,
+                  implementation: object = law.implementation(backend)) -> None:
+            message = law.check(implementation, case)
             if message is not None and backend.limits is not None and \
                     backend.unsupported(case.call) is not None:
                 if progress.phase == "search":  # a call the backend declares it cannot run

@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from types import SimpleNamespace
 
 import numpy as np
 from hypothesis import strategies as st
@@ -128,20 +129,37 @@ def compare(lhs: np.ndarray, rhs: np.ndarray, what: str) -> str | None:
 
 @dataclass(frozen=True)
 class Law:
-    """A named identity, how to draw its cases, and how to check one on a backend's conv."""
+    """A named identity, how to draw its cases, and how to check one on a backend.
+
+    ``op`` is the operator whose calls the law draws; ``uses`` the backend operators it calls. A
+    law of conv alone is checked on the backend's conv callable (as the recorded calls of
+    :func:`law_calls` replace it); a law calling other operators, on an object with each of
+    ``uses`` as an attribute (see :meth:`implementation`).
+    """
 
     name: str
     summary: str
     build: Callable[[Chooser, Space], LawCase]
     check_case: Callable[[Conv, LawCase], str | None]
     needs: tuple[str, ...] = ()  # "groups", "dilation", "float"
+    op: str = "conv"
+    uses: tuple[str, ...] = ("conv",)
+
+    def implementation(self, backend: Backend) -> object:
+        """What :meth:`check` is given: the backend's conv, or its operators ``uses`` as attributes."""
+        if self.uses == ("conv",):
+            return backend.operator("conv")
+        return SimpleNamespace(**{name: backend.operator(name) for name in self.uses})
 
     def dtypes(self, space: Space) -> tuple[str, ...]:
         allowed = FLOAT_LAW_DTYPES if "float" in self.needs else LAW_DTYPES
         return tuple(d for d in space.dtypes if d in allowed)
 
     def applies(self, backend: Backend, space: Space) -> bool:
-        """Whether the backend supports what the law needs (and a dtype the law can use)."""
+        """Whether the backend supports what the law needs: every operator it calls, groups or
+        dilation where the law is about them, and a dtype the law can use."""
+        if any(backend.operator(name) is None for name in self.uses):
+            return False
         if "groups" in self.needs and not space.groups:
             return False
         if "dilation" in self.needs and not space.dilation:
@@ -413,23 +431,37 @@ LAWS = (
 LAWS_BY_NAME = {law.name: law for law in LAWS}
 
 
-def law_calls(law: Law, conv: Conv, case: LawCase) -> list[Case]:
-    """Every convolution call the law makes on ``case``, as vectors can state them (in order)."""
+def law_calls(law: Law, implementation: object, case: LawCase) -> list[Case]:
+    """Every call the law makes on ``case`` (of each operator it uses), as vectors can state them,
+    in order. ``implementation`` is what :meth:`Law.implementation` gives."""
     recorded: list[Case] = []
 
-    def recording(x, w, b=None, *, stride, padding, dilation, groups):
-        inputs = {"x": _exact(x), "w": _exact(w)}
-        if b is not None:
-            inputs["b"] = _exact(b)
-        attrs = {"stride": list(stride), "dilation": list(dilation),
-                 "padding": [list(p) for p in padding], "groups": groups}
-        attrs = {k: v for k, v in attrs.items()
-                 if not (v == [1] * len(stride) or v == 1 or v == [[0, 0]] * len(stride))}
-        recorded.append(Case.of(case.call.dtype, inputs, attrs))
-        return conv(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    def recorder(op: str, function: Callable) -> Callable:
+        def recording(x, w, b=None, **keywords):
+            inputs = {"x": _exact(x), "w": _exact(w)}
+            if b is not None:
+                inputs["b"] = _exact(b)
+            attrs = {k: _written(k, v) for k, v in keywords.items()}
+            rank = len(keywords["stride"])
+            defaults = {"padding": [[0, 0]] * rank, "groups": 1, "output_padding": [0] * rank}
+            attrs = {k: v for k, v in attrs.items() if v != defaults.get(k, [1] * rank)}
+            recorded.append(Case.of(case.call.dtype, inputs, attrs, op=op))
+            return function(x, w, b, **keywords)
+        return recording
 
-    law.check(recording, case)
+    if law.uses == ("conv",):
+        law.check(recorder("conv", implementation), case)
+    else:
+        law.check(SimpleNamespace(**{name: recorder(name, getattr(implementation, name))
+                                     for name in law.uses}), case)
     return recorded
+
+
+def _written(name: str, value: object) -> object:
+    """An attribute as a vector writes it: padding as pairs, groups as an int, others as lists."""
+    if name == "padding":
+        return [list(p) for p in value]
+    return value if name == "groups" else list(value)
 
 
 def _exact(a) -> np.ndarray:
