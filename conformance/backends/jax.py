@@ -1,4 +1,4 @@
-"""JAX: ``jax.lax.conv_general_dilated`` (``pip install 'convspec[jax]'``).
+"""JAX: ``jax.lax.conv_general_dilated``, for conv and conv_transpose (``pip install 'convspec[jax]'``).
 
 The adapter translates the canonical call and nothing more:
 
@@ -14,11 +14,19 @@ The adapter translates the canonical call and nothing more:
   types, for the whole process), float32, float16 and bfloat16 in their own dtype with JAX's default
   precision. Integer vectors ask for the spec's output type with ``preferred_element_type``:
   int8 and uint8 accumulate into int32, int32 into int64.
+- conv_transpose: ``lax.conv_general_dilated`` as ``lax.conv_transpose`` calls it (which has no
+  groups): the input dilated by the stride (``lhs_dilation``), the kernel flipped on every spatial
+  axis and regrouped from the spec's (C_in, C_out/groups, *k) to (C_out, C_in/groups, *k), and the
+  padding (d*(k - 1) - p0, d*(k - 1) - p1 + output_padding) per axis: the full output is
+  d*(k - 1) on each side of the dilated input, the output_padding appended at the end, and a
+  negative amount crops, as XLA's padding does. Bias and dtypes as for conv.
 - Device: ``backend`` runs on the CPU; ``make_backend("gpu")`` on a GPU when JAX has one (on the
   command line: ``--backend convspec.conformance.backends.jax:gpu``).
 """
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import jax
 
@@ -59,9 +67,34 @@ def make_backend(device: str = "cpu") -> Backend:
             out = out + lax.broadcast_in_dim(jax.device_put(np.asarray(b), dev), out.shape, (1,))
         return np.asarray(out)
 
+    def conv_transpose(x, w, b=None, *, stride, padding, output_padding, dilation, groups):
+        x, w = np.asarray(x), np.asarray(w)
+        rank = x.ndim - 2
+        if rank not in LAYOUTS or w.ndim != x.ndim:
+            raise ValueError(f"no dimension numbers for inputs of {x.ndim} and {w.ndim} dims")
+        groups, kernel = int(groups), w.shape[2:]
+        # (C_in, C_out/g, *k) -> (g, C_in/g, C_out/g, *k) -> (C_out, C_in/g, *k), flipped spatially
+        # (a C_in that groups does not divide is left for JAX to refuse, through the same shapes)
+        wj = jax.device_put(w, dev)
+        if groups >= 1 and w.shape[0] % groups == 0:
+            wj = wj.reshape(groups, w.shape[0] // groups, *w.shape[1:]).swapaxes(1, 2)
+            wj = wj.reshape(groups * w.shape[1], w.shape[0] // groups, *kernel)
+        wj = lax.rev(wj, tuple(range(2, w.ndim)))
+        pads = [(int(d) * (k - 1) - int(p0), int(d) * (k - 1) - int(p1) + int(e))
+                for k, d, (p0, p1), e in zip(kernel, dilation, padding, output_padding, strict=False)]
+        out = lax.conv_general_dilated(
+            jax.device_put(x, dev), wj, window_strides=(1,) * rank, padding=pads,
+            lhs_dilation=tuple(int(s) for s in stride), rhs_dilation=tuple(int(d) for d in dilation),
+            dimension_numbers=LAYOUTS[rank], feature_group_count=groups,
+            preferred_element_type=PREFERRED.get(x.dtype))
+        if b is not None:
+            out = out + lax.broadcast_in_dim(jax.device_put(np.asarray(b), dev), out.shape, (1,))
+        return np.asarray(out)
+
     name = "jax" if device == "cpu" else f"jax-{device}"
     return Backend(
-        name=name, implementation=conv, version=jax.__version__,
+        name=name, implementation=SimpleNamespace(conv=conv, conv_transpose=conv_transpose),
+        version=jax.__version__,
         description=f"jax.lax.conv_general_dilated on {dev.platform} (jaxlib {jaxlib.__version__})",
         dtypes=frozenset({"float64", "float32", "float16", "bfloat16", "int8", "uint8", "int32"}),
         ranks=frozenset({1, 2, 3}), groups=True, dilation=True, extra={"device": str(dev)})
