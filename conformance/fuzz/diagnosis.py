@@ -6,8 +6,14 @@ implementation fails the vector and its output reproduces the backend's (see :fu
 then an implementation making that mistake fails it, so the claim `catches: [mistake]` is true.
 When none reproduces the output, the vector names the mistake 'found-by-fuzzing' if
 spec/mistakes.yaml has it, else the failing mistake whose output is nearest (still a true claim;
-for a backend that raised, output-size-off-by-one, which every valid vector catches), and its
+for a backend that raised, output-size-off-by-one, which every valid conv vector catches), and its
 title says so.
+
+Only the mistakes of the vector's operator can run it (a conv mistake has no conv_transpose), and
+an operator may have few or none registered: then the claims fall back as far as they must, a
+failing mistake of the operator first, and when none fails the vector the title says the claim is
+unverified (the format wants one name). An invalid call names its operator's accepts-invalid
+mistake ('<prefix>-accepts-invalid', computed without raising), else conv's 'accepts-invalid'.
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ from ..tolerance import PROFILES, STRICT
 from ..vector import Vector
 
 FALLBACK = "found-by-fuzzing"
-ALWAYS_CAUGHT = "output-size-off-by-one"
+ALWAYS_CAUGHT = "output-size-off-by-one"  # conv's: every valid conv vector's output is one longer
+ACCEPTS_INVALID = "accepts-invalid"
 
 
 @dataclass(frozen=True)
@@ -124,10 +131,48 @@ def failing_outputs(vector: Vector, expect: Expectation) -> dict[str, np.ndarray
     return outputs
 
 
+def accepts_invalid(vector: Vector) -> str:
+    """The mistake of accepting ``vector``'s invalid call: its operator's registered
+    '...accepts-invalid' mistake if that computes the call (so fails the error vector), else conv's."""
+    for mistake, entry in registry().items():
+        if entry.operator == vector.op and mistake.endswith(ACCEPTS_INVALID) and mistake != ACCEPTS_INVALID:
+            try:
+                with np.errstate(all="ignore"):
+                    entry.backend().run(vector.call, vector.arrays())
+            except Exception:  # it rejects this call after all: no true claim
+                continue
+            return mistake
+    return ACCEPTS_INVALID
+
+
+def _unexplained(vector: Vector, got_array: np.ndarray | None, failing: dict[str, np.ndarray],
+                 tol: dict[str, np.ndarray]) -> Diagnosis:
+    """The claim for an output no registered mistake reproduces (see the module docstring)."""
+    if FALLBACK in spec.mistakes():
+        return Diagnosis((FALLBACK,), False, "no registered mistake reproduces the output")
+    if failing and got_array is not None:
+        nearest = min(failing, key=lambda m: _distance(got_array, failing[m], tol[m]))
+        return Diagnosis((nearest,), False,
+                         f"no registered mistake reproduces the output; nearest: {nearest}")
+    if vector.op == "conv":
+        # raising on a valid call (or returning no array) is no registered mistake; every valid
+        # vector catches output-size-off-by-one (its output is smaller), so the claim holds
+        return Diagnosis((ALWAYS_CAUGHT,), False, "no registered mistake is about this; catches names "
+                         f"one the vector catches too: {ALWAYS_CAUGHT}")
+    if failing:
+        first = next(iter(failing))
+        return Diagnosis((first,), False, f"no registered {vector.op} mistake is about this; catches names "
+                         f"one the vector catches too: {first}")
+    own = [m for m, entry in registry().items() if entry.operator == vector.op]
+    named = own[0] if own else ALWAYS_CAUGHT
+    return Diagnosis((named,), False, f"no registered {vector.op} mistake fails this vector; catches names "
+                     f"{named} unverified, as a vector must name one")
+
+
 def diagnose(vector: Vector, got: object | None) -> Diagnosis:
     """The mistakes ``got`` (the backend's output, None if it raised) shows on ``vector``."""
     if vector.expected_error is not None:
-        return Diagnosis(("accepts-invalid",), True, "accepts an invalid call")
+        return Diagnosis((accepts_invalid(vector),), True, "accepts an invalid call")
     expect = vector.expectation()
     dtype = vector.output_dtype()
     got_array = _as_array(got)
@@ -138,12 +183,4 @@ def diagnose(vector: Vector, got: object | None) -> Diagnosis:
         matches = tuple(m for m, out in failing.items() if reproduces(got_array, out, tol[m], dtype))
         if matches:
             return Diagnosis(matches, True, f"as if it made the mistake {', '.join(matches)}")
-    if FALLBACK in spec.mistakes():
-        return Diagnosis((FALLBACK,), False, "no registered mistake reproduces the output")
-    if got_array is None or not failing:
-        # raising on a valid call (or returning no array) is no registered mistake; every valid
-        # vector catches output-size-off-by-one (its output is smaller), so the claim holds
-        return Diagnosis((ALWAYS_CAUGHT,), False, "no registered mistake is about this; catches names "
-                         f"one the vector catches too: {ALWAYS_CAUGHT}")
-    nearest = min(failing, key=lambda m: _distance(got_array, failing[m], tol[m]))
-    return Diagnosis((nearest,), False, f"no registered mistake reproduces the output; nearest: {nearest}")
+    return _unexplained(vector, got_array, failing, tol)
