@@ -1,4 +1,5 @@
-"""TensorFlow: ``tf.nn.convolution`` (``pip install 'convspec[tensorflow]'``, the CPU build).
+"""TensorFlow: ``tf.nn.convolution`` and ``tf.nn.conv_transpose`` (``pip install 'convspec[tensorflow]'``,
+the CPU build).
 
 The adapter translates the canonical call and nothing more:
 
@@ -16,7 +17,22 @@ The adapter translates the canonical call and nothing more:
   return their input dtype, so integer inputs are widened to the spec's output type: int8 and uint8
   to int32, which Conv2D has on the CPU, int32 to int64, which it has not.
 
-What TensorFlow refuses is declared unsupported, each with its message: int32 vectors (the spec
+conv_transpose goes through ``tf.nn.conv_transpose``, channels-last as above, ``w`` from
+(C_in, C_out/groups, *kernel) to (*kernel, C_out/groups, C_in); groups follow from ``output_shape``'s
+channels, C_out = w.shape[1] * groups. Its padding is "SAME" or "VALID" only, so it runs "VALID"
+with ``output_shape`` the full output ((in - 1)*s + d*(k - 1) + 1 + output_padding: TensorFlow
+accepts any length whose forward VALID convolution gives back ``in``) and the (before, after) pairs
+are cropped by ``tf.slice``. A crop TensorFlow has no spelling for (negative, or taking the whole
+output) is refused by the adapter, as an impossible groups is for conv. Declared unsupported, as
+measured with TensorFlow's default oneDNN kernels on x86: int32 vectors and integer 3-D ones (as
+for conv); grouped 3-D ones (Conv3DBackpropInputV2: "input and filter must have the same depth: 2
+vs 1"); for float64 and int8/uint8 (run in int32), which oneDNN does not take, dilation > 1
+("Current CPU implementations do not yet support dilation rates larger than 1") and groups > 1
+("Gradients for grouped convolutions are not supported on CPU"); for the other floats an
+output_padding >= the stride on an axis (valid while below the dilation; oneDNN: "could not create
+a primitive descriptor for the convolution"), which float64 reaches only dilated, refused already.
+
+What TensorFlow refuses for conv is declared unsupported, each with its message: int32 vectors (the spec
 returns int64, and no TensorFlow convolution takes int64: "Value for attr 'T' of int64 is not in
 the list of allowed values: half, bfloat16, float, double, int32"); integer 3-D convolutions
 (Conv3D takes "half, bfloat16, float, double" only); grouped 3-D convolutions (Conv3D on the CPU:
@@ -28,6 +44,7 @@ conjunction with `dilation_rate > 1`").
 from __future__ import annotations
 
 import os
+from types import SimpleNamespace
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up banners on stderr
 
@@ -73,8 +90,57 @@ def conv_limits(call) -> str | None:
     return None
 
 
+def conv_transpose(x, w, b=None, *, stride, padding, output_padding, dilation, groups):
+    """Transposed convolution by the backend protocol: channels-last ``tf.nn.conv_transpose``,
+    "VALID" on the full output, then the padding cropped."""
+    x, w = np.asarray(x), np.asarray(w)
+    full = [(n - 1) * int(s) + int(d) * (k - 1) + 1 + int(e) for n, k, s, d, e in
+            zip(x.shape[2:], w.shape[2:], stride, dilation, output_padding, strict=False)]
+    crops = [(int(p0), int(p1)) for p0, p1 in padding]
+    if any(p0 < 0 or p1 < 0 or p0 + p1 >= n for (p0, p1), n in zip(crops, full, strict=False)):
+        raise ValueError(f"padding {crops} of a full output {full}: no crop TensorFlow can spell")
+    xt = tf.constant(np.moveaxis(x, 1, -1))  # (N, *in, C_in)
+    wt = tf.constant(np.moveaxis(w, (0, 1), (-1, -2)))  # (*kernel, C_out/groups, C_in)
+    if x.dtype in WIDEN:
+        xt, wt = tf.cast(xt, WIDEN[x.dtype]), tf.cast(wt, WIDEN[x.dtype])
+    shape = [x.shape[0], *full, w.shape[1] * int(groups)]
+    out = tf.nn.conv_transpose(xt, wt, output_shape=shape, strides=[int(s) for s in stride],
+                               padding="VALID", dilations=[int(d) for d in dilation])
+    out = tf.slice(out, [0, *(p0 for p0, _ in crops), 0],
+                   [-1, *(n - p0 - p1 for (p0, p1), n in zip(crops, full, strict=False)), -1])
+    if b is not None:
+        out = tf.nn.bias_add(out, tf.constant(np.asarray(b)))
+    return np.moveaxis(out.numpy(), -1, 1)
+
+
+def conv_transpose_limits(call) -> str | None:
+    """What TensorFlow's conv_transpose refuses that the Backend flags cannot say."""
+    a = call.attributes
+    if call.rank == 3 and a.groups != 1:
+        return ("grouped 3-D conv_transpose: TensorFlow's Conv3DBackpropInputV2 requires the filter's "
+                "input channels to equal the input's")
+    if call.rank == 3 and call.dtype in ("int8", "uint8"):
+        return ("integer 3-D conv_transpose: TensorFlow's Conv3DBackpropInputV2 takes half, bfloat16, "
+                "float and double only")
+    if call.dtype in ("float64", "int8", "uint8"):  # TensorFlow's own kernels, not oneDNN's
+        if any(d > 1 for d in a.dilation):
+            return (f"dilated {call.dtype} conv_transpose: TensorFlow's CPU Conv2DBackpropInput / "
+                    "Conv3DBackpropInputV2 do not support dilation rates larger than 1")
+        if a.groups != 1:
+            return (f"grouped {call.dtype} conv_transpose: \"Gradients for grouped convolutions are not "
+                    "supported on CPU\"")
+    # only where the spec allows it (below the dilation): a larger one is invalid, for TF to reject
+    if any(s <= e < d for e, s, d in zip(a.output_padding, a.stride, a.dilation, strict=False)):
+        return (f"output_padding {list(a.output_padding)} >= stride {list(a.stride)} on an axis: "
+                "oneDNN's conv_transpose \"could not create a primitive descriptor\" for it")
+    return None
+
+
 backend = Backend(
-    name="tensorflow", implementation=conv, version=tf.__version__,
-    description="tf.nn.convolution, channels-last, tf.pad then VALID",
+    name="tensorflow", implementation=SimpleNamespace(conv=conv, conv_transpose=conv_transpose),
+    version=tf.__version__,
+    description="tf.nn.convolution, channels-last, tf.pad then VALID; tf.nn.conv_transpose VALID, "
+                "then cropped",
     dtypes=frozenset({"float64", "float32", "float16", "bfloat16", "int8", "uint8"}),
-    ranks=frozenset({1, 2, 3}), groups=True, dilation=True, limits={"conv": conv_limits})
+    ranks=frozenset({1, 2, 3}), groups=True, dilation=True,
+    limits={"conv": conv_limits, "conv_transpose": conv_transpose_limits})
