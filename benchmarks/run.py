@@ -4,6 +4,7 @@
     python benchmarks/run.py        (the same)
     python benchmarks/run.py --large          also the 10**8-element output (a few minutes)
     python benchmarks/run.py --only speed,memory
+    python benchmarks/run.py --only transpose-speed,transpose-memory
 
 Exits 1 when a measured target is missed, 0 otherwise. A figure that cannot be measured here (torch
 not installed) is printed as "skipped" and does not fail the run. No pytest; torch is optional.
@@ -35,7 +36,7 @@ from unittest import mock
 
 import numpy as np
 
-SECTIONS = ("speed", "memory", "startup", "corpus", "parallel", "fuzz")
+SECTIONS = ("speed", "memory", "transpose-speed", "transpose-memory", "startup", "corpus", "parallel", "fuzz")
 FRAMEWORK_MODULES = ("torch", "tensorflow", "jax", "jaxlib", "onnxruntime", "onnx")
 
 SPEED_RATIO = 3.0  # reference time / torch time, float64 on the CPU
@@ -168,7 +169,7 @@ def best_times(functions: list[Callable[[], object]], repeat: int) -> list[list[
     return times
 
 
-def inputs_for(shape: Shape) -> tuple[np.ndarray, np.ndarray]:
+def inputs_for(shape: Shape | TransposeShape) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(sum(shape.x) + sum(shape.w))
     return rng.standard_normal(shape.x), rng.standard_normal(shape.w)
 
@@ -236,6 +237,104 @@ def memory(report: Report) -> None:
     for shape in SHAPES:
         x, w = inputs_for(shape)
         peak, out = traced_peak(lambda x=x, w=w, shape=shape: conv(x, w, **shape.attrs()))
+        base = out.nbytes + x.nbytes + w.nbytes
+        ratio = peak / base
+        report.figure(f"{shape.name} peak", f"{peak / 2**20:.1f} MiB = {ratio:.2f}x of {base / 2**20:.1f}",
+                      f"<= {MEMORY_RATIO:g}x", ratio <= MEMORY_RATIO)
+
+
+# --- the transposed convolution: speed and memory ---------------------------------------------------
+
+@dataclass(frozen=True)
+class TransposeShape:
+    """A decoder-like conv_transpose layer: w is (C_in, C_out, *kernel); symmetric padding."""
+
+    name: str
+    x: tuple[int, ...]
+    w: tuple[int, ...]
+    stride: int = 1
+    pad: int = 0
+    output_padding: int = 0
+
+    @property
+    def rank(self) -> int:
+        return len(self.x) - 2
+
+    def attrs(self) -> dict:
+        r = self.rank
+        return {"stride": (self.stride,) * r, "padding": ((self.pad, self.pad),) * r,
+                "output_padding": (self.output_padding,) * r, "dilation": (1,) * r, "groups": 1}
+
+    def describe(self) -> str:
+        from convspec.reference import conv_transpose_output_size
+
+        spatial = "x".join(map(str, self.x[2:]))
+        out = "x".join(str(conv_transpose_output_size(n, k, self.stride, (self.pad, self.pad),
+                                                      self.output_padding))
+                       for n, k in zip(self.x[2:], self.w[2:], strict=True))
+        extra = f" output_padding {self.output_padding}" if self.output_padding else ""
+        return (f"N={self.x[0]} {self.x[1]}->{self.w[1]} {spatial}->{out} k{'x'.join(map(str, self.w[2:]))} "
+                f"s{self.stride} pad {self.pad}{extra}")
+
+
+TRANSPOSE_SHAPES = (
+    TransposeShape("decoder-4x4-s2-64-32", (8, 64, 28, 28), (64, 32, 4, 4), stride=2, pad=1),
+    TransposeShape("decoder-3x3-s2-op1-128-64", (8, 128, 14, 14), (128, 64, 3, 3), stride=2, pad=1,
+                   output_padding=1),
+    TransposeShape("decoder-3d-4x4x4-s2-32-16", (2, 32, 8, 8, 8), (32, 16, 4, 4, 4), stride=2, pad=1),
+)
+
+
+def transpose_speed(report: Report, repeat: int) -> None:
+    from convspec.reference import conv_transpose
+
+    report.section(f"reference conv_transpose speed: float64, best of {repeat} runs, interleaved with "
+                   "torch's CPU conv_transpose")
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ImportError:
+        report.info("torch is not installed: ratios not measured")
+        for shape in TRANSPOSE_SHAPES:
+            report.figure(f"{shape.name} ref/torch", "not measured", f"<= {SPEED_RATIO:g}x", None)
+        return
+    if os.environ.get(THREADS_VARIABLE):
+        torch.set_num_threads(int(os.environ[THREADS_VARIABLE]))
+    report.info(f"torch {torch.__version__}, {torch.get_num_threads()} threads; numpy BLAS {blas_core()}")
+    functions = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
+    for shape in TRANSPOSE_SHAPES:
+        x, w = inputs_for(shape)
+        tx, tw = torch.from_numpy(x), torch.from_numpy(w)
+        attrs = shape.attrs()
+
+        def run_torch(tx=tx, tw=tw, shape=shape):
+            return functions[shape.rank](tx, tw, stride=shape.stride, padding=shape.pad,
+                                         output_padding=shape.output_padding)
+
+        def run_reference(x=x, w=w, attrs=attrs):
+            return conv_transpose(x, w, **attrs)
+
+        got, want = run_reference(), run_torch().numpy()
+        scale = float(np.max(np.abs(want))) or 1.0
+        agree = got.shape == want.shape and float(np.max(np.abs(got - want))) <= 1e-12 * scale
+        t_torch, t_ref = best_times([run_torch, run_reference], repeat)
+        ratio = min(t_ref) / min(t_torch)
+        report.info(f"{shape.name}: {shape.describe()}; torch {min(t_torch) * 1e3:.2f} ms "
+                    f"(median {statistics.median(t_torch) * 1e3:.2f}), reference {min(t_ref) * 1e3:.2f} ms "
+                    f"(median {statistics.median(t_ref) * 1e3:.2f})"
+                    + ("" if agree else "; RESULTS DIFFER FROM TORCH"))
+        report.figure(f"{shape.name} ref/torch", f"{ratio:.2f}x", f"<= {SPEED_RATIO:g}x",
+                      ratio <= SPEED_RATIO and agree)
+
+
+def transpose_memory(report: Report) -> None:
+    from convspec.reference import conv_transpose
+
+    report.section("reference conv_transpose peak memory: bytes allocated during one call (its output "
+                   "included) / (output + inputs)")
+    for shape in TRANSPOSE_SHAPES:
+        x, w = inputs_for(shape)
+        peak, out = traced_peak(lambda x=x, w=w, shape=shape: conv_transpose(x, w, **shape.attrs()))
         base = out.nbytes + x.nbytes + w.nbytes
         ratio = peak / base
         report.figure(f"{shape.name} peak", f"{peak / 2**20:.1f} MiB = {ratio:.2f}x of {base / 2**20:.1f}",
@@ -756,6 +855,10 @@ def main(argv: list[str] | None = None) -> int:
         speed(report, args.repeat)
     if "memory" in sections:
         memory(report)
+    if "transpose-speed" in sections:
+        transpose_speed(report, args.repeat)
+    if "transpose-memory" in sections:
+        transpose_memory(report)
     if "corpus" in sections:
         corpus(report)
     if args.large:
