@@ -43,12 +43,44 @@ TRANSLATION_CASES = {
 for _case in TRANSLATION_CASES.values():
     _case["strided_and_dilated"] = max(_case["stride"]) > 1 and max(_case["dilation"]) > 1
 
+# The same for conv_transpose, w of shape (C_in, C_out/groups, *kernel): asymmetric crops (which
+# frameworks with symmetric padding must finish themselves), output_padding, per-axis stride and
+# dilation, groups and bias. The last case has an output_padding that reaches the stride, valid
+# because it stays below the dilation.
+TRANSPOSE_CASES = {
+    "1d-asymmetric-stride-2-dilation-2-output-padding-1-groups-2": dict(
+        x=(2, 4, 5), w=(4, 3, 3), stride=(2,), dilation=(2,), padding=((3, 0),), output_padding=(1,),
+        groups=2, bias=True),
+    "2d-asymmetric-stride-3x1-output-padding-2x0": dict(
+        x=(1, 3, 4, 5), w=(3, 2, 3, 2), stride=(3, 1), dilation=(1, 1), padding=((0, 2), (3, 1)),
+        output_padding=(2, 0), groups=1, bias=True),
+    "2d-asymmetric-stride-2x1-dilation-1x3-groups-2": dict(
+        x=(1, 2, 4, 5), w=(2, 1, 2, 3), stride=(2, 1), dilation=(1, 3), padding=((2, 1), (0, 3)),
+        output_padding=(1, 0), groups=2, bias=False),
+    "3d-asymmetric-stride-1x2x3-output-padding-0x1x2": dict(
+        x=(1, 2, 3, 4, 3), w=(2, 3, 2, 3, 2), stride=(1, 2, 3), dilation=(1, 1, 1),
+        padding=((1, 0), (0, 2), (2, 1)), output_padding=(0, 1, 2), groups=1, bias=True),
+    "3d-asymmetric-stride-2x1x1-dilation-2x1x3-groups-2": dict(
+        x=(1, 4, 3, 3, 4), w=(4, 1, 2, 2, 3), stride=(2, 1, 1), dilation=(2, 1, 3),
+        padding=((0, 1), (2, 0), (1, 2)), output_padding=(1, 0, 0), groups=2, bias=True),
+    "1d-output-padding-2-stride-1-dilation-3": dict(
+        x=(1, 2, 4), w=(2, 2, 2), stride=(1,), dilation=(3,), padding=((1, 0),), output_padding=(2,),
+        groups=1, bias=True),
+}
+
+for _case in TRANSPOSE_CASES.values():
+    _case["output_padding_reaches_stride"] = any(
+        e >= s for e, s in zip(_case["output_padding"], _case["stride"], strict=True))
+    _case["dilated"] = max(_case["dilation"]) > 1
+
 
 def pytest_generate_tests(metafunc):
-    """A test that takes ``translation_case`` runs once per case."""
+    """A test that takes ``translation_case`` (``transpose_case``) runs once per case."""
     if "translation_case" in metafunc.fixturenames:
         metafunc.parametrize("translation_case", list(TRANSLATION_CASES.values()),
                              ids=list(TRANSLATION_CASES))
+    if "transpose_case" in metafunc.fixturenames:
+        metafunc.parametrize("transpose_case", list(TRANSPOSE_CASES.values()), ids=list(TRANSPOSE_CASES))
 
 
 def _corpus_problems(backend: Backend, corpus: list[Vector]) -> list[str]:
@@ -71,13 +103,27 @@ def _check_translation(backend: Backend, case: dict, dtype=np.float32) -> None:
     np.testing.assert_array_equal(got.astype(np.float64), expected)
 
 
-def _vector(dtype: str, x_shape, w_shape, **attributes) -> Vector:
+def _check_transpose_translation(backend: Backend, case: dict, dtype=np.float32) -> None:
+    """The backend's conv_transpose equals the reference's exactly (small integers: exact in any order)."""
+    rng = np.random.default_rng(sum(map(ord, repr(case))))
+    x = rng.integers(-4, 5, case["x"]).astype(dtype)
+    w = rng.integers(-3, 4, case["w"]).astype(dtype)
+    b = rng.integers(-5, 6, case["w"][1] * case["groups"]).astype(dtype) if case["bias"] else None
+    attrs = {k: case[k] for k in ("stride", "padding", "output_padding", "dilation", "groups")}
+    got = np.asarray(backend.operator("conv_transpose")(x, w, b, **attrs))
+    expected = reference.conv_transpose(x, w, b, **attrs)
+    assert got.dtype == np.dtype(dtype)
+    assert got.shape == expected.shape
+    np.testing.assert_array_equal(got.astype(np.float64), expected)
+
+
+def _vector(dtype: str, x_shape, w_shape, op: str = "conv", **attributes) -> Vector:
     """A vector of ones (in range for every dtype) with these shapes and attributes."""
     inputs = {"x": {"shape": list(x_shape), "data": [1] * math.prod(x_shape)},
               "w": {"shape": list(w_shape), "data": [1] * math.prod(w_shape)}}
     return Vector.from_mapping({
-        "id": f"test/{dtype}-{len(x_shape) - 2}d", "title": "adapter capability check",
-        "source": "tests", "catches": ["none"], "op": "conv", "dtype": dtype, "inputs": inputs,
+        "id": f"test/{op}-{dtype}-{len(x_shape) - 2}d", "title": "adapter capability check",
+        "source": "tests", "catches": ["none"], "op": op, "dtype": dtype, "inputs": inputs,
         "expected": {"shape": [1]}, "attributes": attributes})
 
 
@@ -99,6 +145,11 @@ def corpus_problems():
 @pytest.fixture
 def check_translation():
     return _check_translation
+
+
+@pytest.fixture
+def check_transpose_translation():
+    return _check_transpose_translation
 
 
 @pytest.fixture

@@ -25,7 +25,8 @@ def test_translates_padding_stride_dilation_groups_and_bias(check_translation, t
 def test_float64_stays_float64():
     assert jax.config.jax_enable_x64
     x = np.full((1, 1, 3), 1 + 2.0**-40)  # not representable in float32
-    out = backend.conv(x, np.ones((1, 1, 1)), stride=(1,), padding=((0, 0),), dilation=(1,), groups=1)
+    out = backend.operator("conv")(x, np.ones((1, 1, 1)), stride=(1,), padding=((0, 0),), dilation=(1,),
+                                   groups=1)
     assert out.dtype == np.float64 and out[0, 0, 0] == 1 + 2.0**-40
 
 
@@ -44,10 +45,23 @@ def test_a_bias_of_the_wrong_shape_is_refused_by_jax():
     x, w = np.ones((1, 1, 3, 3), np.float32), np.ones((2, 1, 2, 2), np.float32)
     attrs = {"stride": (1, 1), "padding": ((0, 0), (0, 0)), "dilation": (1, 1), "groups": 1}
     with pytest.raises(TypeError):  # lax.broadcast_in_dim: operand rank 2, one broadcast dim
-        backend.conv(x, w, np.ones((2, 1), np.float32), **attrs)
+        backend.operator("conv")(x, w, np.ones((2, 1), np.float32), **attrs)
 
 
 @pytest.mark.skipif(bool([d for d in jax.devices() if d.platform == "gpu"]), reason="a GPU is present")
 def test_gpu_without_a_device_is_not_found():
     with pytest.raises(BackendNotFound, match="no gpu device"):
         make_backend("gpu")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_conv_transpose_translates_crops_output_padding_stride_dilation_groups_and_bias(
+        check_transpose_translation, transpose_case, dtype):
+    check_transpose_translation(backend, transpose_case, dtype)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int32"])
+def test_integer_conv_transpose_accumulates_into_the_spec_output_type(make_vector, dtype):
+    vector = make_vector(dtype, (1, 2, 3, 4), (2, 1, 2, 2), op="conv_transpose", stride=[2, 1],
+                         dilation=[1, 2], output_padding=[1, 1], padding=[[1, 0], [0, 2]], groups=2)
+    assert run_vector(vector, backend).outcome is Outcome.PASS

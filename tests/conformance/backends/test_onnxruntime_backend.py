@@ -5,7 +5,12 @@ ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
 from convspec.conformance import Outcome, resolve, run_vector  # noqa: E402
-from convspec.conformance.backends.onnxruntime import backend, build_model, session  # noqa: E402
+from convspec.conformance.backends.onnxruntime import (  # noqa: E402
+    backend,
+    build_model,
+    build_transpose_model,
+    session,
+)
 
 
 def test_the_short_name_is_this_backend():
@@ -59,3 +64,38 @@ def test_dtypes_onnxruntime_refuses_are_unsupported(make_vector, check_refusal, 
     assert dtype in check_refusal(backend, vector)
     with pytest.raises(Exception, match=message):
         backend.run(vector.call, vector.arrays())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_conv_transpose_translates_crops_output_padding_stride_dilation_groups_and_bias(
+        check_transpose_translation, transpose_case, dtype):
+    if transpose_case["output_padding_reaches_stride"]:
+        pytest.skip("ONNX Runtime refuses an output_padding >= the stride (checked below)")
+    check_transpose_translation(backend, transpose_case, dtype)
+
+
+def test_conv_transpose_is_one_node_with_pads_begins_then_ends():
+    model = build_transpose_model((1, 1, 4, 5), (1, 2, 2, 2), (2,), "float32", (2, 1), (0, 3, 2, 1),
+                                  (1, 0), (1, 1), 1)
+    (node,) = model.graph.node
+    attrs = {a.name: list(a.ints) for a in node.attribute if a.ints}
+    assert node.op_type == "ConvTranspose" and list(node.input) == ["x", "w", "b"]
+    assert attrs["pads"] == [0, 3, 2, 1] and attrs["output_padding"] == [1, 0]
+
+
+@pytest.mark.parametrize(("dtype", "attributes", "message"), [
+    ("int8", {}, r"tensor\(int8\)"),
+    ("uint8", {}, r"tensor\(uint8\)"),
+    ("float32", {"stride": 1, "dilation": 3, "output_padding": 1}, "too large for stride"),
+])
+def test_what_onnxruntime_refuses_in_conv_transpose_is_unsupported(make_vector, check_refusal, dtype,
+                                                                   attributes, message):
+    vector = make_vector(dtype, (1, 1, 3, 3), (1, 1, 2, 2), op="conv_transpose", **attributes)
+    check_refusal(backend, vector)
+    with pytest.raises(Exception, match=message):
+        backend.run(vector.call, vector.arrays())
+
+
+@pytest.mark.parametrize("dtype", ["float64", "bfloat16"])
+def test_conv_transpose_dtypes_onnxruntime_refuses_are_unsupported(make_vector, check_refusal, dtype):
+    check_refusal(backend, make_vector(dtype, (1, 1, 3, 3), (1, 1, 2, 2), op="conv_transpose"))

@@ -48,3 +48,47 @@ def test_8_bit_integers_run_in_int32(make_vector, dtype):
 def test_what_tensorflow_refuses_is_unsupported(make_vector, check_refusal, dtype, x_shape, w_shape,
                                                attributes, why):
     assert why in check_refusal(backend, make_vector(dtype, x_shape, w_shape, **attributes))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_conv_transpose_translates_crops_output_padding_stride_dilation_groups_and_bias(
+        check_transpose_translation, transpose_case, dtype):
+    if transpose_case["output_padding_reaches_stride"]:
+        pytest.skip("TensorFlow refuses an output_padding >= the stride (checked below)")
+    if len(transpose_case["x"]) == 5 and transpose_case["groups"] != 1:
+        pytest.skip("TensorFlow refuses grouped 3-D conv_transpose (checked below)")
+    if dtype is np.float64 and (transpose_case["dilated"] or transpose_case["groups"] != 1):
+        pytest.skip("TensorFlow's float64 conv_transpose refuses dilation and groups (checked below)")
+    check_transpose_translation(backend, transpose_case, dtype)
+
+
+def test_conv_transpose_crops_tensorflow_cannot_spell_are_refused_by_the_adapter():
+    attrs = {"stride": (1,), "output_padding": (0,), "dilation": (1,), "groups": 1}
+    x, w = np.ones((1, 1, 3), np.float32), np.ones((1, 1, 2), np.float32)
+    with pytest.raises(ValueError, match="no crop"):
+        backend.operator("conv_transpose")(x, w, padding=((-1, 0),), **attrs)
+    with pytest.raises(ValueError, match="no crop"):
+        backend.operator("conv_transpose")(x, w, padding=((2, 2),), **attrs)  # all 4 positions
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8"])
+def test_8_bit_conv_transpose_runs_in_int32(make_vector, dtype):
+    vector = make_vector(dtype, (1, 2, 3, 4), (2, 2, 2, 2), op="conv_transpose", stride=[2, 1],
+                         output_padding=[1, 0], padding=[[1, 0], [0, 2]])
+    assert run_vector(vector, backend).outcome is Outcome.PASS
+
+
+@pytest.mark.parametrize(("dtype", "x_shape", "w_shape", "attributes", "why"), [
+    ("int32", (1, 1, 3, 3), (1, 1, 2, 2), {}, "int32"),
+    ("int8", (1, 1, 3, 3, 3), (1, 1, 2, 2, 2), {}, "integer 3-D"),
+    ("float32", (1, 2, 3, 3, 3), (2, 1, 2, 2, 2), {"groups": 2}, "grouped 3-D"),
+    ("float64", (1, 1, 3, 3), (1, 1, 2, 2), {"dilation": 2}, "dilation rates"),
+    ("int8", (1, 1, 3), (1, 1, 2), {"dilation": 2}, "dilation rates"),
+    ("float64", (1, 2, 3, 3), (2, 1, 2, 2), {"groups": 2}, "grouped"),
+    ("float32", (1, 1, 3, 3), (1, 1, 2, 2), {"dilation": 3, "output_padding": 1}, "primitive descriptor"),
+    ("bfloat16", (1, 1, 3), (1, 1, 2), {"dilation": 3, "output_padding": 2}, "primitive descriptor"),
+])
+def test_what_tensorflow_refuses_in_conv_transpose_is_unsupported(make_vector, check_refusal, dtype,
+                                                                  x_shape, w_shape, attributes, why):
+    vector = make_vector(dtype, x_shape, w_shape, op="conv_transpose", **attributes)
+    assert why in check_refusal(backend, vector)

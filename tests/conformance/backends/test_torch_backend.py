@@ -50,3 +50,22 @@ def test_cuda_without_a_device_is_not_found():
         make_backend("cuda")
     with pytest.raises(BackendNotFound, match="no CUDA device"):
         resolve("convspec.conformance.backends.torch:cuda")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_conv_transpose_translates_crops_output_padding_stride_dilation_groups_and_bias(
+        check_transpose_translation, transpose_case, dtype):
+    check_transpose_translation(backend, transpose_case, dtype)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8"])
+def test_8_bit_conv_transpose_is_unsupported_because_torch_has_no_int32_kernel(
+        make_vector, check_refusal, dtype):
+    why = check_refusal(backend, make_vector(dtype, (1, 1, 3, 3), (1, 1, 2, 2), op="conv_transpose"))
+    assert "slow_conv_transpose2d_out_cpu" in why
+
+
+def test_int32_conv_transpose_runs_exactly_in_int64(make_vector):
+    vector = make_vector("int32", (1, 2, 3, 4), (2, 1, 2, 2), op="conv_transpose", stride=[2, 1],
+                         output_padding=[1, 0], padding=[[1, 0], [0, 2]], groups=2)
+    assert run_vector(vector, backend).outcome is Outcome.PASS
