@@ -6,9 +6,10 @@ fail every vector whose ``catches`` names the mistake (tests/faulty/ exposes the
 run``), and as the model ``convspec fuzz`` replays to name the mistake a failing case shows
 (:mod:`convspec.conformance.fuzz.diagnosis`).
 
-One module per operator (``conv.py``) defines its implementations, registering each under its
-mistake id, and names the operator in ``OPERATOR``; adding an operator's mistakes is adding its
-module to ``MODULES``.
+One module per operator (``conv.py``, ``conv_transpose.py``) defines its implementations,
+registering each under its mistake id, and names the operator in ``OPERATOR``; adding an
+operator's mistakes is adding its module to ``MODULES``. The registry keys mistakes by id alone,
+so an id belongs to one operator: conv_transpose's are prefixed ``transpose-``.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ import numpy as np
 from convspec import spec
 
 from ..backends import Backend
-from . import conv
+from . import conv, conv_transpose
 
-MODULES: tuple[ModuleType, ...] = (conv,)
+MODULES: tuple[ModuleType, ...] = (conv, conv_transpose)
 
 
 @dataclass(frozen=True)
