@@ -112,7 +112,7 @@ def _check_adjoint(impl, case: LawCase) -> str | None:
         return "a non-finite output from small-integer inputs"
     if lhs == rhs:
         return None
-    return f"<conv(x', w'), y> = {lhs} but <x', conv_transpose(y, w)> = {rhs}"
+    return f"<conv(x', w), y> = {lhs} but <x', conv_transpose(y, w)> = {rhs}"
 
 
 # --- linearity ---------------------------------------------------------------------------------
