@@ -1,17 +1,35 @@
 """Correct implementations pass every vector: in every dtype and in any summation order."""
 
+from types import SimpleNamespace
+
 import pytest
 from summation_orders import ORDERS  # tests/correct is on pytest's pythonpath
+from transpose_variants import VARIANTS
 
 from convspec.conformance import Backend, run_vector
 from convspec.conformance.outcomes import Outcome
+from convspec.conformance.tolerance import PROFILES
 
 
 @pytest.mark.parametrize("order", sorted(ORDERS))
 def test_every_summation_order_passes_every_vector(order, corpus):
+    # the orders are convolutions: they run conv's and pad's vectors (conv_transpose's: below)
     backend = Backend(name=order, implementation=ORDERS[order])
     problems = [(v.id, r.outcome.value, r.reason, r.worst and r.worst.describe())
-                for v in corpus if (r := run_vector(v, backend)).outcome is not Outcome.PASS]
+                for v in corpus if v.op != "conv_transpose"
+                and (r := run_vector(v, backend)).outcome is not Outcome.PASS]
+    assert problems == []
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_every_transposed_convolution_variant_passes_every_conv_transpose_vector(variant, profile, corpus):
+    backend = Backend(name=variant, implementation=SimpleNamespace(conv_transpose=VARIANTS[variant]))
+    vectors = [v for v in corpus if v.op == "conv_transpose"]
+    assert len(vectors) >= 80
+    problems = [(v.id, r.outcome.value, r.reason, r.worst and r.worst.describe())
+                for v in vectors
+                if (r := run_vector(v, backend, PROFILES[profile])).outcome is not Outcome.PASS]
     assert problems == []
 
 
