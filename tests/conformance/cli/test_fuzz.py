@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from convspec.conformance.fuzz import engine
 
@@ -112,3 +115,81 @@ def test_fuzz_help_imports_neither_numpy_nor_hypothesis():
     loaded = out.strip().splitlines()[-1]
     for heavy in ("numpy", "scipy", "hypothesis", "yaml"):
         assert f"'{heavy}'" not in loaded
+
+
+def test_the_parser_names_every_fuzzed_operator():
+    from convspec.conformance.cli.fuzz import OPERATOR_NAMES
+    from convspec.conformance.fuzz.operators import FUZZED
+    from convspec.conformance.ops import OPERATORS
+
+    assert OPERATOR_NAMES == tuple(FUZZED)
+    assert set(OPERATOR_NAMES) <= set(OPERATORS)
+
+
+TRANSPOSED_FAULTS = Path(__file__).parents[1] / "fuzz"
+
+
+@pytest.fixture
+def transposed_faults(monkeypatch):
+    """tests/conformance/fuzz/transposed_faults.py importable, as a user's PYTHONPATH would make it."""
+    monkeypatch.syspath_prepend(str(TRANSPOSED_FAULTS))
+    yield
+    sys.modules.pop("transposed_faults", None)
+
+
+def test_op_conv_transpose_passes_the_correct_backend(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_cli("fuzz", "--op", "conv_transpose", "--derandomize", "--examples", "200")
+    assert code == 0 and "op conv_transpose" in out.splitlines()[0]
+    assert re.search(r"no failure in 200 cases \(200 pass\)", out)
+    code, out, _ = run_cli("fuzz", "--op", "conv_transpose", "--invalid", "--seed", "3", "--examples", "100")
+    assert code == 0 and "(100 pass)" in out
+
+
+def test_op_conv_transpose_writes_a_reproducer_that_replays(run_cli, tmp_path, transposed_faults):
+    backend = "transposed_faults:output_padding_ignored"
+    code, out, _ = run_cli("fuzz", "--op", "conv_transpose", "--backend", backend, "--seed", "1",
+                           "--examples", "300", "--out", str(tmp_path))
+    assert code == 1 and "FAILURE after" in out
+    (path,) = tmp_path.glob("fuzz-*.yaml")
+    text = path.read_text()
+    assert "op: conv_transpose" in text and "output_padding: [1]" in text and "dilation: [2]" in text
+    replay = re.search(r"^replay: (convspec run .*)$", out, re.M).group(1)
+    assert replay == f"convspec run {path} --backend {backend}"
+    code, out, _ = run_cli(*replay.split()[1:])
+    assert code == 1 and out.startswith("fail ") and "0 passed, 1 failed" in out
+    assert run_cli("run", str(path), "--backend", "numpy")[0] == 0
+
+
+def test_op_conv_transpose_invalid_finds_output_padding_accepted(run_cli, tmp_path, transposed_faults):
+    backend = "transposed_faults:large_output_padding_accepted"
+    code, out, _ = run_cli("fuzz", "--op", "conv_transpose", "--invalid", "--backend", backend,
+                           "--seed", "1", "--examples", "300", "--out", str(tmp_path))
+    assert code == 1
+    (path,) = tmp_path.glob("fuzz-*.yaml")
+    text = path.read_text()
+    assert "expected:\n    error: output-padding" in text and "output_padding: [1]" in text
+    code, out, _ = run_cli("run", str(path), "--backend", backend)
+    assert code == 1 and "accepted an invalid call" in out
+    assert run_cli("run", str(path), "--backend", "numpy")[0] == 0
+
+
+def test_laws_of_conv_transpose(run_cli, tmp_path, transposed_faults):
+    code, out, _ = run_cli("fuzz", "--laws", "--op", "conv_transpose", "--examples", "40", "--seed", "2")
+    assert code == 0
+    assert [line.split()[1] for line in out.splitlines() if line.startswith("holds")] == [
+        "adjoint", "transposed-linearity-x", "transposed-as-conv"]
+    assert "3 laws hold on 120 cases" in out
+    code, out, _ = run_cli("fuzz", "--laws", "--op", "conv_transpose", "--backend",
+                           "transposed_faults:crop_wrong_side", "--seed", "1", "--examples", "200",
+                           "--out", str(tmp_path))
+    assert code == 1 and "BROKEN  adjoint:" in out
+    (path,) = tmp_path.glob("fuzz-*.yaml")
+    assert "op: conv_transpose" in path.read_text()
+
+
+def test_op_needs_the_backend_to_have_the_operator(run_cli, faulty_on_path):
+    code, _, err = run_cli("fuzz", "--op", "conv_transpose", "--backend", "faulty_backends:kernel_flip")
+    assert code == 2 and "no operator 'conv_transpose'" in err
+    with pytest.raises(SystemExit):
+        run_cli("fuzz", "--op", "pad")  # not a fuzzed operator: argparse rejects it
