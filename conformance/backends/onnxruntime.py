@@ -162,9 +162,10 @@ def conv_transpose_limits(call) -> str | None:
                 f"... is invalid\")")
     a = call.attributes
     # only where the spec allows it (below the dilation): a larger one is invalid, for ORT to reject
-    if any(s <= e < d for e, s, d in zip(a.output_padding, a.stride, a.dilation, strict=False)):
-        return (f"output_padding {list(a.output_padding)} >= stride {list(a.stride)} on an axis: ONNX "
-                "Runtime raises \"output_padding (1) may be too large for stride (1)\"")
+    for e, s, d in zip(a.output_padding, a.stride, a.dilation, strict=False):
+        if 1 <= s <= e < d:
+            return (f"output_padding {list(a.output_padding)} >= stride {list(a.stride)} on an axis: ONNX "
+                    f"Runtime raises \"output_padding ({e}) may be too large for stride ({s})\"")
     return None
 
 

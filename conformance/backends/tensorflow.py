@@ -23,7 +23,8 @@ channels, C_out = w.shape[1] * groups. Its padding is "SAME" or "VALID" only, so
 with ``output_shape`` the full output ((in - 1)*s + d*(k - 1) + 1 + output_padding: TensorFlow
 accepts any length whose forward VALID convolution gives back ``in``) and the (before, after) pairs
 are cropped by ``tf.slice``. A crop TensorFlow has no spelling for (negative, or taking the whole
-output) is refused by the adapter, as an impossible groups is for conv. Declared unsupported, as
+output), or a groups < 1 (which would ask for an output of no channels), is refused by the
+adapter, as an impossible groups is for conv. Declared unsupported, as
 measured with TensorFlow's default oneDNN kernels on x86: int32 vectors and integer 3-D ones (as
 for conv); grouped 3-D ones (Conv3DBackpropInputV2: "input and filter must have the same depth: 2
 vs 1"); for float64 and int8/uint8 (run in int32), which oneDNN does not take, dilation > 1
@@ -99,6 +100,8 @@ def conv_transpose(x, w, b=None, *, stride, padding, output_padding, dilation, g
     crops = [(int(p0), int(p1)) for p0, p1 in padding]
     if any(p0 < 0 or p1 < 0 or p0 + p1 >= n for (p0, p1), n in zip(crops, full, strict=False)):
         raise ValueError(f"padding {crops} of a full output {full}: no crop TensorFlow can spell")
+    if int(groups) < 1:  # groups is output_shape's channels / the filter's: never below 1 in TF
+        raise ValueError(f"TensorFlow infers groups from output_shape: groups={groups} has no spelling")
     xt = tf.constant(np.moveaxis(x, 1, -1))  # (N, *in, C_in)
     wt = tf.constant(np.moveaxis(w, (0, 1), (-1, -2)))  # (*kernel, C_out/groups, C_in)
     if x.dtype in WIDEN:
@@ -130,7 +133,7 @@ def conv_transpose_limits(call) -> str | None:
             return (f"grouped {call.dtype} conv_transpose: \"Gradients for grouped convolutions are not "
                     "supported on CPU\"")
     # only where the spec allows it (below the dilation): a larger one is invalid, for TF to reject
-    if any(s <= e < d for e, s, d in zip(a.output_padding, a.stride, a.dilation, strict=False)):
+    if any(1 <= s <= e < d for e, s, d in zip(a.output_padding, a.stride, a.dilation, strict=False)):
         return (f"output_padding {list(a.output_padding)} >= stride {list(a.stride)} on an axis: "
                 "oneDNN's conv_transpose \"could not create a primitive descriptor\" for it")
     return None

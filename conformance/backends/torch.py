@@ -18,7 +18,8 @@ The adapter translates the canonical call and nothing more:
 - conv_transpose: ``F.conv_transpose1d/2d/3d``, whose ``w`` is (C_in, C_out/groups, *kernel) like
   the spec's. Its ``padding`` is symmetric and crops both ends of the full output, so
   min(before, after) is passed natively and the rest cropped from the result here (cropping
-  commutes: both take positions off the same full output); ``output_padding`` is passed as given,
+  commutes: both take positions off the same full output), refusing a crop that leaves nothing, as
+  PyTorch does for its own padding; ``output_padding`` is passed as given,
   PyTorch's own rule for it (< max(stride, dilation)) being the spec's. int32 vectors run in int64,
   which PyTorch's CPU conv_transpose has; it has no int32, int8 or uint8 kernel
   ("slow_conv_transpose2d_out_cpu" not implemented for 'Int'), so int8 / uint8 vectors, whose spec
@@ -108,8 +109,12 @@ def make_backend(device: str = "cpu") -> Backend:
                 to_torch(x, dev), to_torch(w, dev), None if b is None else to_torch(b, dev, widen=False),
                 stride=tuple(stride), padding=native, output_padding=tuple(output_padding),
                 dilation=tuple(dilation), groups=groups)
-            crop = tuple(slice(int(p0) - m, out.shape[2 + axis] - (int(p1) - m))
-                         for axis, ((p0, p1), m) in enumerate(zip(padding, native, strict=True)))
+            rest = [(int(p0) - m, int(p1) - m) for (p0, p1), m in zip(padding, native, strict=True)]
+            if any(r0 + r1 >= n for (r0, r1), n in zip(rest, out.shape[2:], strict=True)):
+                # the adapter's part of the crop must not leave what PyTorch's own padding refuses
+                raise ValueError(f"padding {[list(p) for p in padding]} leaves no output: PyTorch "
+                                 "rejects a padding that does")
+            crop = tuple(slice(r0, n - r1) for (r0, r1), n in zip(rest, out.shape[2:], strict=True))
             out = out[(slice(None), slice(None), *crop)]
         return to_numpy(out)
 
