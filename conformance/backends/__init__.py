@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import importlib.metadata
 import importlib.util
 import sys
@@ -85,8 +86,12 @@ class Backend:
 
 
 def _version_of(obj: object) -> str:
-    module = getattr(obj, "__module__", "") or ""
-    top = module.split(".")[0]
+    """The version of the distribution the object comes from, as far as it can be told."""
+    # a module object names itself; a function or instance names its module
+    module = getattr(obj, "__name__", "") if inspect.ismodule(obj) else getattr(obj, "__module__", "")
+    top = (module or "").split(".")[0]
+    if not top:
+        return ""
     try:
         return importlib.metadata.version(top)
     except importlib.metadata.PackageNotFoundError:

@@ -124,3 +124,22 @@ def test_the_exact_reference_agrees_with_the_fast_reference(vector):
     finite = np.isfinite(exact)
     assert np.array_equal(fast[~finite & ~np.isnan(exact)], exact[~finite & ~np.isnan(exact)])
     assert np.all(np.abs(fast[finite] - exact[finite]) <= slack[finite])
+
+
+def test_the_schema_names_exactly_the_error_kinds_the_reference_raises():
+    from convspec import spec
+    from convspec.reference import ERROR_KINDS
+
+    kinds = [node["properties"]["error"]["enum"] for node in _walk(spec.schema())
+             if "enum" in node.get("properties", {}).get("error", {})]
+    assert kinds and all(sorted(k) == sorted(ERROR_KINDS) for k in kinds)
+
+
+def _walk(node):
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
