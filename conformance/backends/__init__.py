@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import importlib
-import inspect
 import importlib.metadata
 import importlib.util
+import inspect
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
