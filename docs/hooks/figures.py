@@ -16,7 +16,7 @@ from html import escape
 
 import numpy as np
 
-from convspec.reference import conv, coverage, resolve_padding
+from convspec.reference import conv, conv_transpose, coverage, resolve_padding
 
 INK = "#1f2933"
 MUTED = "#7b8794"
@@ -400,6 +400,164 @@ def groups_wiring(vectors) -> bytes:
     return s.render()
 
 
+# --- transposed convolution -------------------------------------------------------------------------
+
+def _transpose(x: np.ndarray, w: np.ndarray, stride: int, padding=(0, 0), output_padding: int = 0
+               ) -> np.ndarray:
+    """The reference's conv_transpose of one plane (1-D or 2-D), one channel, dilation 1."""
+    rank = x.ndim
+    x, w = (np.asarray(a, dtype=np.float64)[None, None] for a in (x, w))
+    out = conv_transpose(x, w, stride=(stride,) * rank, padding=(tuple(padding),) * rank,
+                         output_padding=(output_padding,) * rank, dilation=(1,) * rank, groups=1)
+    return out[0, 0]
+
+
+def transpose_scatter(vectors) -> bytes:
+    """One input element of a 3x3 input spreads its kernel-weighted copy into the 7x7 output (stride 2)."""
+    x = np.arange(1, 10, dtype=float).reshape(3, 3)
+    w = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]], dtype=float)
+    at, stride = (1, 1), 2
+    alone = np.zeros_like(x)
+    alone[at] = x[at]
+    copy = _transpose(alone, w, stride)  # the reference, fed that one element
+    full = _transpose(x, w, stride)
+    cell, top = 36, 74
+    s = Svg(760, 470, "Transposed convolution: one input element scatters a weighted copy of the kernel")
+    s.text(30 + 1.5 * cell, top - 26, "input x", size=15, weight="bold")
+    s.grid(30, top, 3, 3, cell, label=lambda r, c: _num(x[r, c]), size=15,
+           fill=lambda r, c: "#dbeafe" if (r, c) == at else "#ffffff")
+    s.text(30 + 1.5 * cell, top + 3 * cell + 22, f"x[{at[0]}, {at[1]}] = {_num(x[at])}", size=13, fill=BLUE,
+           weight="bold")
+    s.text(180 + 1.5 * cell, top - 26, "kernel w", size=15, weight="bold")
+    s.grid(180, top, 3, 3, cell, label=lambda r, c: _num(w[r, c]), size=15)
+    s.line(180 + 3 * cell + 14, top + 1.5 * cell, 180 + 3 * cell + 70, top + 1.5 * cell, width=2, arrow=True)
+    s.text(180 + 3 * cell + 42, top + 1.5 * cell - 16, "S = 2", size=13, fill=MUTED)
+    x0, big = 420, 40
+    block = {(r, c) for r in range(7) for c in range(7) if copy[r, c] != 0}
+    s.text(x0 + 3.5 * big, top - 26, f"output, {full.shape[0]}×{full.shape[1]}: its copy", size=15,
+           weight="bold")
+    s.grid(x0, top, 7, 7, big, label=lambda r, c: _num(copy[r, c]) if (r, c) in block else "",
+           fill=lambda r, c: "#dbeafe" if (r, c) in block else "#ffffff", size=14)
+    r0, c0 = at[0] * stride, at[1] * stride
+    s.rect(x0 + c0 * big + 1, top + r0 * big + 1, 3 * big - 2, 3 * big - 2, stroke=BLUE, width=3, rx=3)
+    # the right-hand neighbour's copy starts two columns on: the two overlap on one column
+    s.rect(x0 + (c0 + stride) * big + 4, top + r0 * big + 4, 3 * big - 8, 3 * big - 8, stroke=ORANGE,
+           width=2.5, rx=3, dash="6 4")
+    s.text(x0 + 3.5 * big, top + 7 * big + 22,
+           f"x[{at[0]}, {at[1] + 1}]'s copy (dashed) overlaps it on column {c0 + stride}", size=13,
+           fill=ORANGE)
+    s.text(380, top + 7 * big + 52,
+           f"x[i, j] adds x[i, j]·w[m, n] at (2i + m, 2j + n): here {_num(x[at])}·w at rows and columns "
+           f"{r0}–{r0 + 2}", size=14)
+    s.text(380, top + 7 * big + 74, "every output element sums the copies that land on it, plus the bias",
+           size=13, fill=MUTED)
+    return s.render()
+
+
+def transpose_zero_insertion(vectors) -> bytes:
+    """Stride 2 as a convolution: zeros between the inputs, a border of F - 1, the kernel flipped."""
+    x, w, stride = np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0]), 2
+    k = len(w)
+    spread = np.zeros((len(x) - 1) * stride + 1)
+    spread[::stride] = x
+    z = np.concatenate([np.zeros(k - 1), spread, np.zeros(k - 1)])
+    flipped = w[::-1]
+    y = _transpose(x, w, stride)
+    as_conv = conv(z[None, None], flipped[None, None], stride=(1,), padding=((0, 0),), dilation=(1,),
+                   groups=1)[0, 0]
+    if not np.array_equal(as_conv, y):  # the figure shows an identity: the reference must agree
+        raise ValueError("the zero-insertion view disagrees with the reference's conv_transpose")
+    inner = ["x" if i % stride == 0 else "hole" for i in range(len(spread))]
+    kind = ["border"] * (k - 1) + inner + ["border"] * (k - 1)
+    cell, x0 = 44, 250
+    s = Svg(760, 410, "Stride 2 as a plain convolution: insert zeros, pad, flip the kernel")
+    rows = {"input x": 30, "zeros inserted, padded": 120, "kernel w, flipped": 200, "output y": 280}
+    for label, y0 in rows.items():
+        s.text(x0 - 16, y0 + cell / 2, label, size=14, anchor="end", weight="bold")
+    for i, value in enumerate(x):  # each input element drops to its place, S apart
+        at = x0 + (k - 1 + i * stride) * cell
+        s.rect(at, rows["input x"], cell, cell, fill="#ffffff", stroke=GRID)
+        s.text(at + cell / 2, rows["input x"] + cell / 2, _num(value), size=16)
+        s.line(at + cell / 2, rows["input x"] + cell + 4, at + cell / 2, rows["zeros inserted, padded"] - 6,
+               stroke=MUTED, width=1.5, arrow=True)
+    fills = {"border": PAD_FILL, "hole": "#fef3c7", "x": "#ffffff"}
+    s.grid(x0, rows["zeros inserted, padded"], 1, len(z), cell, label=lambda r, c: _num(z[c]),
+           fill=lambda r, c: fills[kind[c]], size=16)
+    j = 2
+    s.grid(x0 + j * cell, rows["kernel w, flipped"], 1, k, cell, label=lambda r, c: _num(flipped[c]),
+           fill=lambda r, c: "#dbeafe", size=16)
+    s.rect(x0 + j * cell + 1, rows["zeros inserted, padded"] + 1, k * cell - 2, cell - 2, stroke=BLUE,
+           width=3, rx=3)
+    # y[j] sits under the middle of its window
+    s.grid(x0 + (k - 1) / 2 * cell, rows["output y"], 1, len(y), cell, label=lambda r, c: _num(y[c]),
+           fill=lambda r, c: "#dbeafe" if c == j else "#ffffff", size=16)
+    window = z[j:j + k]
+    terms = " + ".join(f"{_num(a)}·{_num(b)}" for a, b in zip(window, flipped, strict=True))
+    s.text(380, 355, f"y[{j}] = {terms} = {_num(y[j])}", size=15, weight="bold", fill=BLUE)
+    s.rect(40, 372, 16, 16, fill="#fef3c7", stroke=GRID)
+    s.text(62, 380, "inserted zero", size=12, anchor="start", fill=MUTED)
+    s.rect(170, 372, 16, 16, fill=PAD_FILL, stroke=GRID)
+    s.text(192, 380, "border F − 1 − p (p = 0)", size=12, anchor="start", fill=MUTED)
+    s.text(360, 380, "the 0·2 is a place, not a product: the scatter never forms it", size=12, anchor="start",
+           fill=MUTED)
+    return s.render()
+
+
+def transpose_output_padding(vectors) -> bytes:
+    """W = 3, F = 3, S = 2: the full output of 7, one output_padding position, and what the crop keeps."""
+    n, k, stride, extra = 3, 3, 2, 1
+    counts = _transpose(np.ones(n), np.ones(k), stride, (0, 0), extra)  # products landing on each position
+    full = len(counts)
+    cell, x0 = 52, 220
+    s = Svg(760, 380, "output_padding adds positions at the end that no product reaches")
+    colours = (BLUE, ORANGE, GREEN)
+    for i in range(n):
+        y = 40 + 20 * i
+        start = i * stride
+        s.line(x0 + start * cell + 6, y, x0 + (start + k) * cell - 6, y, stroke=colours[i], width=5)
+        s.text(x0 + (start + k) * cell + 6, y, f"x[{i}]·w", size=12, anchor="start", fill=colours[i])
+    top = 110
+    s.text(x0 - 16, top + cell / 2, "full output", size=14, anchor="end", weight="bold")
+    s.grid(x0, top, 1, full, cell, label=lambda r, c: _num(counts[c]) if c < full - extra else "b",
+           fill=lambda r, c: _heat(counts[c], 2) if c < full - extra else "#ffffff", size=16)
+    s.rect(x0 + (full - extra) * cell + 3, top + 3, extra * cell - 6, cell - 6, stroke=RED, width=2.5,
+           dash="5 4")
+    s.text(x0 + (full - extra / 2) * cell, top + cell + 16, "output_padding", size=12, fill=RED)
+    s.text(x0 + (full - extra) * cell / 2, top + cell + 16, "products landing on each position", size=12,
+           fill=MUTED)
+    for row, (p0, p1) in enumerate(((0, 0), (1, 1))):
+        y = 220 + 64 * row
+        out = full - p0 - p1
+        s.text(x0 - 16, y + cell / 2, f"padding ({p0}, {p1}): {out}", size=14, anchor="end", weight="bold")
+        for c in range(full):
+            kept = p0 <= c < full - p1
+            s.rect(x0 + c * cell, y, cell, cell, fill="#ffffff" if kept else PAD_FILL, stroke=GRID,
+                   dash=None if kept else "4 3")
+            s.text(x0 + c * cell + cell / 2, y + cell / 2, "kept" if kept else "crop", size=12,
+                   fill=INK if kept else MUTED)
+    s.text(380, 360, "with padding (1, 1) the crop at the end takes the unreached position back off",
+           size=13, fill=MUTED)
+    return s.render()
+
+
+def transpose_checkerboard(vectors) -> bytes:
+    """How many products land on each output position of a 4x4 input at stride 2: kernel 3 vs kernel 4."""
+    cell, top = 28, 70
+    s = Svg(720, 420, "Products per output position at stride 2: a checkerboard under kernel 3, not kernel 4")
+    for x0, k in ((40, 3), (380, 4)):
+        counts = _transpose(np.ones((4, 4)), np.ones((k, k)), 2)
+        rows, cols = counts.shape
+        s.text(x0 + 5 * cell, top - 30, f"kernel {k}×{k}, stride 2 → {rows}×{cols}", size=15, weight="bold")
+        s.grid(x0, top, rows, cols, cell, label=lambda r, c, counts=counts: _num(counts[r, c]),
+               fill=lambda r, c, counts=counts: _heat(counts[r, c], 5), size=13)
+        inner = counts[k - 1:rows - k + 1, k - 1:cols - k + 1]
+        levels = ", ".join(_num(v) for v in sorted(set(inner.ravel()), reverse=True))
+        s.text(x0 + 5 * cell, top + 10 * cell + 24, f"interior: {levels}", size=14)
+    s.text(360, top + 10 * cell + 56, "each element's allowed error uses its own count n (spec/accuracy.md)",
+           size=13, fill=MUTED)
+    return s.render()
+
+
 FIGURES: dict[str, Callable] = {
     "convolution-window.svg": convolution_window,
     "stride-windows.svg": stride_windows,
@@ -411,6 +569,10 @@ FIGURES: dict[str, Callable] = {
     "receptive-field.svg": receptive_field,
     "dilation.svg": dilation_taps,
     "groups.svg": groups_wiring,
+    "transpose-scatter.svg": transpose_scatter,
+    "transpose-zero-insertion.svg": transpose_zero_insertion,
+    "transpose-output-padding.svg": transpose_output_padding,
+    "transpose-checkerboard.svg": transpose_checkerboard,
 }
 
 

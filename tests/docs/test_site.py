@@ -71,10 +71,13 @@ def test_strict_build_succeeds_with_generated_pages_and_figures(site):
     for page in ("index.html", "concepts/convolution/index.html", "catalogue/index.html",
                  "catalogue/notes-convolution/index.html", "reference/vector-format/index.html",
                  "reference/mistakes/index.html", "reference/cli/index.html",
-                 "reference/conformance-matrix/index.html", "reference/api/index.html"):
+                 "reference/conformance-matrix/index.html", "reference/api/index.html",
+                 "concepts/transposed-convolution/index.html"):
         assert (site / page).is_file(), page
     for figure in ("convolution-window.svg", "stride-windows.svg", "coverage.svg", "padding-ring.svg",
-                   "kernels/original.png", "kernels/sharpen.png"):
+                   "kernels/original.png", "kernels/sharpen.png", "transpose-scatter.svg",
+                   "transpose-zero-insertion.svg", "transpose-output-padding.svg",
+                   "transpose-checkerboard.svg"):
         assert (site / "figures" / figure).stat().st_size > 500, figure
     assert not (site / "hooks").exists(), "the hook's sources must not be published"
 
@@ -148,6 +151,18 @@ def test_math_pages_carry_typeset_svg(site):
     text = html.unescape(re.sub(r"<[^>]+>", "", page))
     assert "convspec show notes/convolution/minus-60" in text
     assert "S(0, 0) &amp;= 10 \\cdot 1 + 20 \\cdot 0 + 30 \\cdot (-1)" in page  # the sum, term by term
+
+
+def test_transposed_convolution_page_has_its_figures_vectors_and_calculator(site):
+    page = (site / "concepts/transposed-convolution/index.html").read_text(encoding="utf-8")
+    for figure in ("transpose-scatter", "transpose-zero-insertion", "transpose-output-padding",
+                   "transpose-checkerboard"):
+        assert f"figures/{figure}.svg" in page, figure
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert text.count("convspec show transpose/") >= 4  # worked examples drawn from the vectors
+    assert page.count('class="cs-math cs-math-display"') >= 3
+    calculator = (site / "concepts/output-size/index.html").read_text(encoding="utf-8")
+    assert 'id="calc-transpose"' in calculator and 'id="calc-op"' in calculator
 
 
 # --- vector ids cited by pages ------------------------------------------------------------------
