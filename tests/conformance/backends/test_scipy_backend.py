@@ -7,7 +7,7 @@ import pytest
 
 import convspec.conformance.backends.scipy as scipy_backend
 from convspec.conformance import run_vector
-from convspec.conformance.backends.scipy import backend, conv, pad
+from convspec.conformance.backends.scipy import _pieces, backend, conv, conv_transpose, pad
 from convspec.conformance.outcomes import Outcome
 from convspec.conformance.tolerance import PROFILES
 
@@ -125,3 +125,62 @@ def test_is_a_built_in_backend_run_in_process():
 
     assert resolve("scipy") is backend
     assert Session.open("scipy").isolation == "none"
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_passes_every_conv_transpose_vector_under_every_profile(corpus, profile):
+    transposes = [v for v in corpus if v.call.op == "conv_transpose"]
+    assert transposes, "the corpus has no conv_transpose vectors"
+    failing = [f"{r.vector_id}: {r.outcome.value} {r.reason}"
+               for r in (run_vector(v, backend, PROFILES[profile]) for v in transposes)
+               if r.outcome is not Outcome.PASS]
+    assert not failing, "\n".join(failing)
+
+
+@pytest.mark.parametrize(("n", "k"), [(5, 3), (3, 5), (1, 4), (4, 1), (2, 2)])
+def test_the_full_convolution_splits_into_valid_pieces_covering_each_output_once(n, k):
+    covered = []
+    for first, count, xs, ws in _pieces(n, k):
+        x_len, w_len = len(range(n)[xs]), len(range(k)[ws])
+        assert x_len >= w_len and x_len - w_len + 1 == count  # "valid" mode, x never padded
+        covered += range(first, first + count)
+    assert covered == list(range(n + k - 1))
+
+
+def test_conv_transpose_by_hand():
+    # stride 2, dilation 3 (phases: taps by k mod 2, inputs by i mod 3): x = [1, 2, 10], w = [1, 100]
+    # 1 lands at 0 and 3, 2 at 2 and 5, 10 at 4 and 7 (times 1 and 100); output_padding 1, crop (1, 0)
+    out = conv_transpose(np.array([[[1.0, 2, 10]]]), np.array([[[1.0, 100]]]), np.array([0.5]),
+                         stride=(2,), padding=((1, 0),), output_padding=(1,), dilation=(3,), groups=1)
+    assert out.tolist() == [[[0.5, 2.5, 100.5, 10.5, 200.5, 0.5, 1000.5, 0.5]]]
+
+
+def test_conv_transpose_forms_only_real_products():
+    # inf weights over the stride's holes and output_padding, and an inf input under dilation gaps
+    out = conv_transpose(np.array([[[1.0, 2.0, 3.0]]]), np.array([[[np.inf, 1.0]]]), stride=(3,),
+                         padding=((0, 0),), output_padding=(2,), dilation=(2,), groups=1)
+    assert out.tolist() == [[[np.inf, 0, 1, np.inf, 0, 2, np.inf, 0, 3, 0, 0]]]
+    out = conv_transpose(np.array([[[1.0, np.inf, 3.0]]]), np.array([[[2.0, 1.0]]]), stride=(1,),
+                         padding=((0, 0),), output_padding=(1,), dilation=(3,), groups=1)
+    assert out.tolist() == [[[2, np.inf, 6, 1, np.inf, 3, 0]]]
+
+
+@pytest.mark.parametrize(("dtype", "result"),
+                         [(np.int8, np.int32), (np.uint8, np.int32), (np.int32, np.int64),
+                          (np.float16, np.float16), (ml_dtypes.bfloat16, ml_dtypes.bfloat16)])
+def test_conv_transpose_types_are_conv_s(dtype, result):
+    out = conv_transpose(np.ones((1, 2, 3), dtype), np.ones((2, 1, 2), dtype), np.ones(2, result),
+                         stride=(2,), padding=((1, 0),), output_padding=(1,), dilation=(1,), groups=2)
+    # full [1, 1, 1, 1, 1, 1, 0] per channel (the last the output_padding), cropped (1, 0), + 1
+    assert out.dtype == result and out.tolist() == [[[2, 2, 2, 2, 2, 1]] * 2]
+
+
+@pytest.mark.parametrize("changes", [
+    {"stride": (0,)}, {"dilation": (0,)}, {"padding": ((0, -1),)}, {"padding": ((0, 0, 0),)},
+    {"output_padding": (-1,)}, {"output_padding": (3,)}, {"output_padding": (2, 2)}, {"groups": 0},
+    {"groups": 2}, {"padding": ((6, 6),)},
+])
+def test_conv_transpose_rejects_every_kind_of_invalid_call(changes):
+    attrs = {"stride": (3,), "padding": ((0, 0),), "output_padding": (2,), "dilation": (2,), "groups": 1}
+    with pytest.raises(ValueError):
+        conv_transpose(np.ones((1, 3, 3)), np.ones((3, 1, 2)), **{**attrs, **changes})
