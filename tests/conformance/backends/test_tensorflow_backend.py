@@ -5,6 +5,8 @@ tf = pytest.importorskip("tensorflow")
 
 from convspec.conformance import Outcome, resolve, run_vector  # noqa: E402
 from convspec.conformance.backends.tensorflow import backend  # noqa: E402
+from convspec.conformance.report import line  # noqa: E402
+from convspec.conformance.session import Session  # noqa: E402
 
 ATTRS = {"stride": (1, 1), "padding": ((0, 0), (0, 0)), "dilation": (1, 1)}
 
@@ -14,8 +16,11 @@ def test_the_short_name_is_this_backend():
     assert backend.version == tf.__version__
 
 
-def test_the_corpus_passes_but_for_the_listed_failures(corpus, corpus_problems):
-    assert corpus_problems(backend, corpus) == []
+def test_the_corpus_passes_but_for_the_listed_failures(corpus):
+    # in worker processes: TensorFlow aborts its process on errors/rank-x-1d-w-3d (a listed failure)
+    with Session.open("tensorflow", isolation="process") as session:
+        problems = [line(r) for r in session.results(corpus) if r.outcome.is_problem]
+    assert problems == []
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
