@@ -331,8 +331,7 @@ def fuzz(backend: Backend, config: FuzzConfig | None = None,
             progress.smallest = case.describe()
             raise FAILED_BY_OUTCOME[result.outcome](case, vector, result)
 
-    # conv's key as it was before other operators: databases saved then still replay
-    key = _key(mode if config.op == "conv" else f"{config.op}-{mode}", backend, config.profile.name)
+    key = _key(fuzzed(config.op).database_prefix + mode, backend, config.profile.name)
     report = FuzzReport(seed, progress)
     exc = run.shrink(build, check, None, key, seed) if config.database else None  # saved failures first
     if exc is None:

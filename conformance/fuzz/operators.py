@@ -25,11 +25,15 @@ class Fuzzed:
     build_valid: Callable[[Chooser, Space], Case]
     build_invalid: Callable[[Chooser, Space], Case]
     laws: tuple[Law, ...]
+    # how the operator's saved failures are keyed in the example database: conv's keys are those
+    # from before other operators joined, so databases saved then still replay
+    database_prefix: str
 
 
 FUZZED: dict[str, Fuzzed] = {
-    "conv": Fuzzed(strategies.build_valid, strategies.build_invalid, metamorphic.LAWS),
-    "conv_transpose": Fuzzed(transposed.build_valid, transposed.build_invalid, transposed_laws.LAWS),
+    "conv": Fuzzed(strategies.build_valid, strategies.build_invalid, metamorphic.LAWS, ""),
+    "conv_transpose": Fuzzed(transposed.build_valid, transposed.build_invalid, transposed_laws.LAWS,
+                             "conv_transpose-"),
 }
 ALL_LAWS: dict[str, Law] = {law.name: law for fuzzed in FUZZED.values() for law in fuzzed.laws}
 

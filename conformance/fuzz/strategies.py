@@ -347,16 +347,6 @@ def choose_pools(c: Chooser, dtype: str, space: Space, small: bool = False) -> d
             for name, size in POOL_SIZES.items()}
 
 
-def summed_terms(call: Call) -> int:
-    """The most products one output element of ``call`` sums: what bounds integer values so that
-    the exact result fits, and a float sum that may overflow. conv's w is (O, C/groups, *kernel),
-    conv_transpose's (C_in, C_out/groups, *kernel): each sums C_in/groups channels times the taps."""
-    w = call.shape("w")
-    if call.op == "conv_transpose":
-        return w[0] // max(call.attributes.groups, 1) * math.prod(w[2:])
-    return math.prod(w[1:])
-
-
 def fill_values(pools: dict[str, Pool], call: Call, *, nonfinite_x: bool = True,
                 nonfinite_w: bool = True) -> dict[str, np.ndarray]:
     """The input tensors of ``call`` from their pools. Integer weights and bias are clipped so that
@@ -364,7 +354,7 @@ def fill_values(pools: dict[str, Pool], call: Call, *, nonfinite_x: bool = True,
     dtype = call.dtype
     arrays = {name: pools[name].fill(spec.shape) for name, spec in call.tensors.items()}
     if dtype in INT_DTYPES:
-        terms = summed_terms(call)
+        terms = ops.operator(call.op).most_terms(call)
         limit = INT_LIMIT[dtype]
         bound_w = limit // (max(terms, 1) * max(_max_abs(arrays["x"]), 1))
         arrays["w"] = np.clip(arrays["w"], -bound_w, bound_w)
@@ -393,7 +383,7 @@ def overflow_depends_on_order(call: Call, arrays: dict[str, np.ndarray], profile
     acc = PROFILES[profile].precision(FLOAT_DTYPES[call.dtype]).accumulate
     threshold = overflow_threshold(acc)
     finite = {k: np.where(np.isfinite(v), np.abs(v), 0.0) for k, v in arrays.items()}
-    terms = summed_terms(call) + ("b" in arrays)
+    terms = ops.operator(call.op).most_terms(call) + ("b" in arrays)
     room = 1 + gamma(terms, unit_roundoff(acc))
     bound = (terms * float(finite["x"].max(initial=0)) * float(finite["w"].max(initial=0))
              + float(finite["b"].max(initial=0) if "b" in finite else 0))

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..call import Call, TensorSpec
-from ..dtypes import numpy_dtype
+from ..dtypes import is_float, numpy_dtype
 from ..expectation import Expectation
 
 Problem = tuple[str, str]  # (field, message), as vector validation reports it
@@ -80,9 +80,35 @@ class Operator(ABC):
         """The reference's objection to the call (an exception with a ``kind``), or None if valid."""
         return None
 
+    def most_terms(self, call: Call) -> int:
+        """The most products one output element sums (0 for an operator that sums none): what bounds
+        integer inputs so that the exact result fits its type."""
+        return 0
+
     def value_problems(self, call: Call, arrays: Callable[[], Mapping[str, np.ndarray]]) -> list[Problem]:
-        """Problems with the inputs' values for this call (beyond what each value's dtype allows);
+        """Problems with the inputs' values for this call (beyond what each value's dtype allows):
+        an integer call's exact result must fit its output type (and the reference's int64).
         ``arrays`` makes the inputs, only when a check needs them."""
+        if is_float(numpy_dtype(call.dtype)) or not self.most_terms(call):
+            return []
+        arrays = arrays()
+        # Most integer vectors are small: the largest possible |b| + sum |x|*|w| already fits, and
+        # the reference need not run at load time to prove it.
+        largest = {k: float(np.abs(v.astype(np.float64)).max(initial=0.0)) for k, v in arrays.items()}
+        info = np.iinfo(self.output_dtype(call))
+        bound = largest.get("b", 0.0) + self.most_terms(call) * largest["x"] * largest["w"]
+        if bound <= min(info.max, -float(info.min) - 1):
+            return []
+        magnitude = self.reference(call, {k: np.abs(v.astype(np.float64)) for k, v in arrays.items()})
+        if magnitude.max() >= 2.0**63:
+            return [("inputs", f"|b| + sum |x|*|w| reaches {magnitude.max():.3g}, beyond the exact int64 "
+                               "range")]
+        exact = self.reference(call, arrays)
+        outside = (exact < info.min) | (exact > info.max)
+        if outside.any():
+            index = [int(i) for i in np.argwhere(outside)[0]]
+            return [("inputs", f"the exact result {int(exact[tuple(index)])} at {index} does not fit the "
+                               f"output type {self.output_dtype(call)}")]
         return []
 
     # --- the expectation ----------------------------------------------------------------------

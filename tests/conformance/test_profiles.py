@@ -5,18 +5,22 @@ import importlib
 import pytest
 
 from convspec.conformance import PROFILES, Backend, run_vector
+from convspec.conformance.mistakes import registry
 from convspec.conformance.outcomes import Outcome
 
 
-@pytest.mark.parametrize(("mistake", "profile"), [("accumulate_half", "half-accumulate"),
-                                                   ("tf32_inputs", "tf32")])
-def test_a_relaxed_profile_accepts_its_departure_on_every_vector(mistake, profile, corpus, faulty_on_path):
-    faulty = getattr(importlib.import_module("faulty_backends"), mistake)
-    backend = Backend(name=mistake, implementation=faulty)
-    results = [run_vector(v, backend, PROFILES[profile]) for v in corpus]
+@pytest.mark.parametrize(("mistake", "profile"), [("accumulate-half", "half-accumulate"),
+                                                   ("tf32-inputs", "tf32"),
+                                                   ("transpose-accumulate-half", "half-accumulate")])
+def test_a_relaxed_profile_accepts_its_departure_on_every_vector(mistake, profile, corpus):
+    backend = registry()[mistake].backend()
+    # every vector the mistake's operator runs (a conv backend pads through its conv, too)
+    ran = [v for v in corpus if backend.unsupported(v.call) is None]
+    assert len(ran) >= 80
+    results = [run_vector(v, backend, PROFILES[profile]) for v in ran]
     assert [(r.vector_id, r.reason) for r in results if r.outcome is not Outcome.PASS] == []
     assert {r.profile for r in results} == {profile}
-    strict = [v.id for v in corpus if run_vector(v, backend).outcome is Outcome.FAIL]
+    strict = [v.id for v in ran if run_vector(v, backend).outcome is Outcome.FAIL]
     assert strict, "strict must fail what the profile relaxes"
 
 

@@ -165,7 +165,8 @@ def test_unknown_dtype_lists_the_allowed_ones(tmp_path):
 
 def test_unknown_op_lists_the_allowed_ones(tmp_path):
     path = write_modified(tmp_path, lambda v: v.update(op="deconv"))
-    assert only_problem(path) == prefix(path, "op") + "'deconv' is not one of ['conv', 'pad', 'conv_transpose']"
+    assert only_problem(path) == (prefix(path, "op")
+                                  + "'deconv' is not one of ['conv', 'pad', 'conv_transpose']")
 
 
 def test_bad_padding_mode_lists_the_allowed_modes(tmp_path):

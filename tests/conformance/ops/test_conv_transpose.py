@@ -19,7 +19,8 @@ def _vector(x_shape, w_shape, dtype="float64", bias=False, **attributes) -> Vect
     if bias:
         inputs["b"] = {"shape": [w_shape[1] * attributes.get("groups", 1)], "data": [1] * (
             w_shape[1] * attributes.get("groups", 1))}
-    return Vector.from_mapping({"id": "t/v", "title": "t", "source": "s", "catches": [], "op": "conv_transpose",
+    return Vector.from_mapping({"id": "t/v", "title": "t", "source": "s", "catches": [],
+                                "op": "conv_transpose",
                                 "dtype": dtype, "inputs": inputs, "expected": {"shape": [1]},
                                 "attributes": attributes})
 

@@ -48,7 +48,8 @@ def test_every_operator_implements_the_whole_interface(name):
 
 
 def test_an_unknown_operator_is_named_in_the_error():
-    with pytest.raises(ValueError, match=r"unknown operator 'deconv'; expected one of conv, pad, conv_transpose"):
+    expected = r"unknown operator 'deconv'; expected one of conv, pad, conv_transpose"
+    with pytest.raises(ValueError, match=expected):
         operator("deconv")
 
 
