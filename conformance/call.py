@@ -36,8 +36,8 @@ class Call:
 
     @property
     def rank(self) -> int:
-        """Spatial axes of the first input."""
-        return len(self.tensors["x"].shape) - 2
+        """Spatial axes of the first input (its operator lists the one that has them first)."""
+        return len(next(iter(self.tensors.values())).shape) - 2
 
     def keywords(self) -> dict[str, Any]:
         """The attributes as the keyword arguments of the backend protocol."""

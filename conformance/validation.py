@@ -47,9 +47,12 @@ def _check_inputs(vector: Vector) -> list[Problem]:
             problems.append((f"inputs.{name}.data", (
                 f"value {float(values[index])!r} at index {list(index)} is not representable in "
                 f"{dtype} (it would become {float(cast[index])!r}); write the {dtype} value")))
-    x_rank = len(vector.inputs["x"]["shape"])
-    if not 3 <= x_rank <= 5:
-        problems.append(("inputs.x.shape", f"expected 3 to 5 dims (N, C, 1-3 spatial), got {x_rank}"))
+    first = op.required[0]  # the input whose shape has the spatial axes
+    if first in vector.inputs:
+        rank = len(vector.inputs[first]["shape"])
+        if not 3 <= rank <= 5:
+            problems.append((f"inputs.{first}.shape",
+                             f"expected 3 to 5 dims (N, C, 1-3 spatial), got {rank}"))
     return problems
 
 

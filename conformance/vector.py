@@ -114,7 +114,8 @@ class Vector:
 
     @property
     def rank(self) -> int:
-        return len(self.inputs["x"]["shape"]) - 2
+        """Spatial axes of the operator's first input."""
+        return len(self.inputs[self.operator.required[0]]["shape"]) - 2
 
     def output_shape(self) -> tuple[int, ...]:
         """The output shape the operator's output-size rule gives for this vector's inputs."""

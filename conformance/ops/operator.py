@@ -41,7 +41,7 @@ class Operator(ABC):
     name: str
     title: str  # what a call of it is, in words ("convolution")
     formula: str = ""  # one output element in plain text, above a worked sum of products
-    required: tuple[str, ...]  # input tensors a call must have
+    required: tuple[str, ...]  # input tensors a call must have, the one with the spatial axes first
     optional: tuple[str, ...] = ()  # input tensors a call may have
     attribute_names: tuple[str, ...] = ()  # attributes a vector may write
     # per-axis attributes: written as one int (broadcast) or a list with one entry per spatial axis
@@ -60,8 +60,9 @@ class Operator(ABC):
 
     def call(self, dtype: str, shapes: Mapping[str, tuple[int, ...]], written: Mapping[str, Any]) -> Call:
         """The call a vector of this operator makes."""
-        tensors = {name: TensorSpec(tuple(shape), self.input_dtype(name, dtype))
-                   for name, shape in shapes.items()}
+        # in the operator's own order, so that the first input is the one with the spatial axes
+        ordered = [name for name in (*self.required, *self.optional) if name in shapes]
+        tensors = {name: TensorSpec(tuple(shapes[name]), self.input_dtype(name, dtype)) for name in ordered}
         return Call(self.name, dtype, tensors, self.resolve(written, shapes))
 
     def input_dtype(self, name: str, dtype: str) -> np.dtype:

@@ -141,7 +141,7 @@ def test_missing_required_catches_is_reported(tmp_path):
 
 def test_missing_input_x_is_reported_under_inputs(tmp_path):
     path = write_modified(tmp_path, lambda v: v["inputs"].pop("x"))
-    assert only_problem(path) == prefix(path, "inputs") + "'x' is a required property"
+    assert only_problem(path) == prefix(path, "inputs.x") + "op 'conv' needs an input x"
 
 
 @pytest.mark.parametrize("dim", [0, -1])
@@ -166,7 +166,8 @@ def test_unknown_dtype_lists_the_allowed_ones(tmp_path):
 def test_unknown_op_lists_the_allowed_ones(tmp_path):
     path = write_modified(tmp_path, lambda v: v.update(op="deconv"))
     assert only_problem(path) == (prefix(path, "op")
-                                  + "'deconv' is not one of ['conv', 'pad', 'conv_transpose']")
+                                  + "'deconv' is not one of ['conv', 'pad', 'conv_transpose', "
+                                  "'conv_grad_input', 'conv_grad_weight', 'conv_grad_bias']")
 
 
 def test_bad_padding_mode_lists_the_allowed_modes(tmp_path):
@@ -187,7 +188,8 @@ def test_every_schema_violation_is_reported(tmp_path):
     assert texts == [
         prefix(path, "dtype")
         + "'int4' is not one of ['float64', 'float32', 'float16', 'bfloat16', 'int8', 'uint8', 'int32']",
-        prefix(path, "op") + "'deconv' is not one of ['conv', 'pad', 'conv_transpose']",
+        prefix(path, "op") + "'deconv' is not one of ['conv', 'pad', 'conv_transpose', 'conv_grad_input', "
+                             "'conv_grad_weight', 'conv_grad_bias']",
     ]
 
 
