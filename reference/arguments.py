@@ -23,6 +23,9 @@ ERROR_KINDS = (
     # conv_transpose only: output_padding < 0, or >= max(stride, dilation) on an axis (PyTorch's rule;
     # more would append positions no input can reach in any stride phase)
     "output-padding",
+    # conv_grad_input / conv_grad_weight only: input_shape or kernel_shape inconsistent with dy (conv of
+    # an input of input_shape with w, or of x with a w of kernel_shape, does not give dy's shape)
+    "gradient-shape",
 )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from fractions import Fraction
 
 import numpy as np
@@ -169,3 +169,87 @@ def conv_transpose_exact(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = No
                         neg[here] |= product == -math.inf
             total[here] = Fraction(acc, 1 << (kx + kw))
     return _finish(total, nan, pos, neg, b)
+
+
+def _conv_products(x_shape: Sequence[int], w_shape: Sequence[int], out_spatial: Sequence[int], *,
+                   stride: Sequence[int], padding: Sequence[Sequence[int]], dilation: Sequence[int],
+                   groups: int) -> Iterator[tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...] | None]]:
+    """Every product conv forms, once: (y index, w index, x index or None where it reads padding).
+
+    Straight from the definition in spec/semantics.md; the gradients are read off these products.
+    """
+    rank = len(x_shape) - 2
+    out_channels, group_channels = w_shape[:2]
+    per_group = out_channels // groups
+    for n, o in itertools.product(range(x_shape[0]), range(out_channels)):
+        first = (o // per_group) * group_channels
+        for pos_out in itertools.product(*(range(s) for s in out_spatial)):
+            taps = itertools.product(*map(range, w_shape[2:]))
+            for c, tap in itertools.product(range(group_channels), taps):
+                idx = tuple(pos_out[a] * stride[a] + tap[a] * dilation[a] - padding[a][0]
+                            for a in range(rank))
+                inside = all(0 <= i < x_shape[2 + a] for a, i in enumerate(idx))
+                yield (n, o, *pos_out), (o, c, *tap), (n, first + c, *idx) if inside else None
+
+
+def _gradient(shape: tuple[int, ...], pairs, a: np.ndarray, b: np.ndarray,
+              where: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Sum exactly, per target index, a[i] * b[j] over ``pairs`` (target, i, j); j None is a padding
+    zero, a real factor (0 * inf is NaN). Returned as :func:`conv_exact` returns."""
+    af, bf = a.astype(np.float64), b.astype(np.float64)
+    ai, ka = _as_scaled_ints(a if np.issubdtype(a.dtype, np.integer) else af)
+    bi, kb = _as_scaled_ints(b if np.issubdtype(b.dtype, np.integer) else bf)
+    acc = np.zeros(shape, dtype=object)
+    nan = np.zeros(shape, dtype=bool)
+    pos = np.zeros(shape, dtype=bool)
+    neg = np.zeros(shape, dtype=bool)
+    for target, i, j in pairs:
+        if where is not None and not where[target]:
+            continue
+        av, bv = af[i], (0.0 if j is None else bf[j])
+        if math.isfinite(av) and math.isfinite(bv):
+            if j is not None:
+                acc[target] += ai[i] * bi[j]
+            continue
+        with np.errstate(invalid="ignore", over="ignore"):
+            product = av * bv
+        nan[target] |= math.isnan(product)
+        pos[target] |= product == math.inf
+        neg[target] |= product == -math.inf
+    total = np.empty(shape, dtype=object)
+    for index in np.ndindex(*shape):
+        total[index] = Fraction(acc[index], 1 << (ka + kb))
+    return _finish(total, nan, pos, neg, None)
+
+
+def conv_grad_input_exact(dy: np.ndarray, w: np.ndarray, *, input_shape: Sequence[int],
+                          stride: Sequence[int], padding: Sequence[Sequence[int]], dilation: Sequence[int],
+                          groups: int, where: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The exact dx = d<dy, conv(x, w)>/dx, returned as :func:`conv_exact` returns conv's.
+
+    Each product x[j] * w[k] of conv at output i contributes dy[i] * w[k] to dx[j]; products that
+    read padding have no dx element, and an input no product reads gets exactly 0. Arguments are
+    assumed valid; ``where`` (of input_shape) as in :func:`conv_exact`.
+    """
+    dy, w = np.asarray(dy), np.asarray(w)
+    shape = tuple(int(n) for n in input_shape)
+    products = _conv_products(shape, w.shape, dy.shape[2:], stride=stride, padding=padding,
+                              dilation=dilation, groups=groups)
+    pairs = ((xi, yi, wi) for yi, wi, xi in products if xi is not None)
+    return _gradient(shape, pairs, dy, w, where)
+
+
+def conv_grad_weight_exact(x: np.ndarray, dy: np.ndarray, *, kernel_shape: Sequence[int],
+                           stride: Sequence[int], padding: Sequence[Sequence[int]], dilation: Sequence[int],
+                           groups: int, where: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The exact dw = d<dy, conv(x, w)>/dw, returned as :func:`conv_exact` returns conv's.
+
+    Each product x~[j] * w[k] of conv at output i contributes dy[i] * x~[j] to dw[k], the padding's
+    zeros included (0 * inf is NaN, as conv multiplies them by w). Arguments are assumed valid;
+    ``where`` (of dw's shape) as in :func:`conv_exact`.
+    """
+    x, dy = np.asarray(x), np.asarray(dy)
+    shape = (dy.shape[1], x.shape[1] // groups, *(int(k) for k in kernel_shape))
+    products = _conv_products(x.shape, shape, dy.shape[2:], stride=stride, padding=padding,
+                              dilation=dilation, groups=groups)
+    return _gradient(shape, ((wi, yi, xi) for yi, wi, xi in products), dy, x, where)
