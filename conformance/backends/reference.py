@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -25,6 +26,31 @@ def conv_transpose(x, w, b=None, *, stride, padding, output_padding, dilation, g
                                    dilation=dilation, groups=groups)
     with np.errstate(over="ignore"):  # a float16 result beyond 65504 correctly becomes inf
         return out.astype(dot_product_dtype(np.asarray(x).dtype))
+
+
+def conv_grad_input(dy: np.ndarray, w: np.ndarray, *, input_shape: Sequence[int], stride: Sequence[int],
+                    padding: Sequence[Sequence[int]], dilation: Sequence[int], groups: int) -> np.ndarray:
+    """The reference dx, rounded once to dy's float dtype."""
+    out = reference.conv_grad_input(dy, w, input_shape=input_shape, stride=stride, padding=padding,
+                                    dilation=dilation, groups=groups)
+    with np.errstate(over="ignore"):  # a float16 result beyond 65504 correctly becomes inf
+        return out.astype(dot_product_dtype(np.asarray(dy).dtype))
+
+
+def conv_grad_weight(x: np.ndarray, dy: np.ndarray, *, kernel_shape: Sequence[int], stride: Sequence[int],
+                     padding: Sequence[Sequence[int]], dilation: Sequence[int], groups: int) -> np.ndarray:
+    """The reference dw, rounded once to x's float dtype."""
+    out = reference.conv_grad_weight(x, dy, kernel_shape=kernel_shape, stride=stride, padding=padding,
+                                     dilation=dilation, groups=groups)
+    with np.errstate(over="ignore"):
+        return out.astype(dot_product_dtype(np.asarray(x).dtype))
+
+
+def conv_grad_bias(dy: np.ndarray) -> np.ndarray:
+    """The reference db, rounded once to dy's float dtype."""
+    out = reference.conv_grad_bias(dy)
+    with np.errstate(over="ignore"):
+        return out.astype(dot_product_dtype(np.asarray(dy).dtype))
 
 
 def pad(x, padding):

@@ -259,7 +259,116 @@ def conv_transpose(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
         return np.array(out, dtype=result)  # a new, contiguous array, rounded once
 
 
-# the module itself is the backend object: its operators are conv, conv_transpose and pad
+FLOATS = tuple(t for t in TYPES if t.kind not in "iu")
+
+
+def _float_call(*arrays: np.ndarray) -> np.dtype:
+    """The one float dtype of a gradient's inputs, or ValueError: the gradients are float-only."""
+    dtypes = {a.dtype for a in arrays}
+    if len(dtypes) != 1 or next(iter(dtypes)) not in FLOATS:
+        raise ValueError(f"conv's gradients take inputs of one float dtype, got {sorted(map(str, dtypes))}")
+    return next(iter(dtypes))
+
+
+def _conv_output(x_shape: tuple[int, ...], stride: Sequence[int], padding: Sequence[Sequence[int]],
+                 kernel: Sequence[int], dilation: Sequence[int]) -> tuple[int, ...]:
+    return tuple((n + p0 + p1 - d * (k - 1) - 1) // s + 1 for n, (p0, p1), k, s, d in
+                 zip(x_shape[2:], padding, kernel, stride, dilation, strict=True))
+
+
+def conv_grad_input(dy: np.ndarray, w: np.ndarray, *, input_shape: Sequence[int], stride: Sequence[int],
+                    padding: Sequence[Sequence[int]], dilation: Sequence[int], groups: int) -> np.ndarray:
+    """dx of conv: this module's conv_transpose of dy with w (conv's (O, C/groups, *k) is its
+    (C_in, C_out/groups, *k)), with the output_padding (the floor's remainder, below the stride)
+    that gives back input_shape. It forms only real dy * w products, so a position no window
+    reads stays exactly 0."""
+    dy, w = np.asarray(dy), np.asarray(w)
+    dtype = _float_call(dy, w)
+    if not 3 <= dy.ndim <= 5:
+        raise ValueError(f"dy must have 3 to 5 dims (N, O, 1-3 spatial), got {dy.ndim}")
+    shape = _ints("input_shape", input_shape, dy.ndim, 1)
+    x = np.broadcast_to(np.zeros((), dtype), shape)  # conv's own checks, on a view of no memory
+    stride, padding, dilation, groups = _checked(x, w, None, stride, padding, dilation, groups)
+    out = _conv_output(shape, stride, padding, w.shape[2:], dilation)
+    if dy.shape != (shape[0], w.shape[0], *out):
+        raise ValueError(f"dy has shape {dy.shape}, conv of {shape} with {w.shape} gives "
+                         f"{(shape[0], w.shape[0], *out)}")
+    extra = [n + p0 + p1 - ((o - 1) * s + d * (k - 1) + 1) for n, (p0, p1), o, s, d, k in
+             zip(shape[2:], padding, out, stride, dilation, w.shape[2:], strict=True)]
+    return conv_transpose(dy, w, stride=stride, padding=padding, output_padding=extra, dilation=dilation,
+                          groups=groups)
+
+
+def conv_grad_weight(x: np.ndarray, dy: np.ndarray, *, kernel_shape: Sequence[int], stride: Sequence[int],
+                     padding: Sequence[Sequence[int]], dilation: Sequence[int], groups: int) -> np.ndarray:
+    """dw of conv: dw[o, c, m] = sum over n, i of dy[n, o, i] * xp[n, c, i*s + m*d], xp zero-padded.
+
+    Tap m's lag m*d lies in phase r = m*d mod s of the stride: xp[r::s] correlated ("valid", direct)
+    with dy gives, at q = m*d // s, exactly tap m's sum (the batch axis has dy's extent, so it is
+    summed too). Only (x or padding zero, dy) pairs conv formed are multiplied into a kept element.
+    """
+    x, dy = np.asarray(x), np.asarray(dy)
+    _float_call(x, dy)
+    if not 3 <= x.ndim <= 5 or dy.ndim != x.ndim:
+        raise ValueError(f"x and dy must both have 3 to 5 dims (N, C, 1-3 spatial), got {x.ndim} "
+                         f"and {dy.ndim}")
+    kernel = _ints("kernel_shape", kernel_shape, x.ndim - 2, 1)
+    try:  # a bad groups is _checked's to name
+        split = max(operator.index(groups), 1)
+    except TypeError:
+        split = 1
+    w = np.broadcast_to(np.zeros((), x.dtype), (dy.shape[1], x.shape[1] // split, *kernel))
+    stride, padding, dilation, groups = _checked(x, w, None, stride, padding, dilation, groups)
+    out = _conv_output(x.shape, stride, padding, kernel, dilation)
+    if dy.shape != (x.shape[0], w.shape[0], *out):
+        raise ValueError(f"dy has shape {dy.shape}, conv of {x.shape} with {w.shape} gives "
+                         f"{(x.shape[0], w.shape[0], *out)}")
+    acc, result = TYPES[x.dtype]
+    xp, grads = pad(x.astype(acc), padding), dy.astype(acc)
+    dw = np.zeros(w.shape, dtype=acc)
+    per_group, out_per_group = w.shape[1], w.shape[0] // groups
+    # per axis: the phases r of the taps' lags, and each phase's taps
+    phases = [{r: [m for m in range(k) if m * d % s == r] for r in sorted({m * d % s for m in range(k)})}
+              for k, s, d in zip(kernel, stride, dilation, strict=True)]
+    if dw.size and x.shape[0] and per_group:  # otherwise every sum is empty: zero
+        for o in range(w.shape[0]):
+            g = o // out_per_group
+            xs = xp[:, g * per_group:(g + 1) * per_group]
+            taps = grads[:, o][:, np.newaxis]  # (N, 1, *out): "valid" sums over the batch
+            for phase in itertools.product(*(list(p.items()) for p in phases)):
+                # the phase's samples up to its last tap's window
+                last = [max(m * d // s for m in ms)
+                        for (_, ms), s, d in zip(phase, stride, dilation, strict=True)]
+                part = xs[(..., *(slice(r, r + (q + n - 1) * s + 1, s) for (r, _), q, n, s in
+                                  zip(phase, last, out, stride, strict=True)))]
+                # method="direct": IEEE arithmetic per element (an FFT spreads one inf or NaN)
+                lags = scipy.signal.correlate(part, taps, mode="valid", method="direct")[0]
+                for tap in itertools.product(*(ms for _, ms in phase)):
+                    at = tuple(m * d // s for m, s, d in zip(tap, stride, dilation, strict=True))
+                    dw[(o, slice(None), *tap)] = lags[(slice(None), *at)]
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.array(dw, dtype=result)  # rounded once
+
+
+def conv_grad_bias(dy: np.ndarray) -> np.ndarray:
+    """db of conv: dy correlated ("valid", direct) with ones of its batch and spatial extent, so each
+    channel's values are summed (times 1: exact products), then rounded once."""
+    dy = np.asarray(dy)
+    _float_call(dy)
+    if not 3 <= dy.ndim <= 5:
+        raise ValueError(f"dy must have 3 to 5 dims (N, O, 1-3 spatial), got {dy.ndim}")
+    acc, result = TYPES[dy.dtype]
+    if not dy.size:
+        return np.zeros(dy.shape[1], dtype=result)
+    ones = np.ones((dy.shape[0], 1, *dy.shape[2:]), dtype=acc)
+    sums = scipy.signal.correlate(dy.astype(acc), ones, mode="valid", method="direct")
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.array(sums.reshape(dy.shape[1]), dtype=result)
+
+
+# the module itself is the backend object: its operators are conv, conv_transpose, pad and conv's
+# gradients
 backend = Backend(name="scipy", version=scipy.__version__, implementation=sys.modules[__name__],
                   description="scipy.signal.correlate (direct) per output channel and dilation phase; "
-                              "conv_transpose by scipy.signal.convolve per output channel and phase")
+                              "conv_transpose by scipy.signal.convolve per output channel and phase; "
+                              "conv's gradients by the same (dx, db) and correlate per stride phase (dw)")
