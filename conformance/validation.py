@@ -32,6 +32,9 @@ def _check_inputs(vector: Vector) -> list[Problem]:
     problems += [(f"attributes.{name}", f"op {op.name!r} takes only the attributes "
                                         f"{', '.join(op.attribute_names)}")
                  for name in vector.attributes if name not in op.attribute_names]
+    if op.dtypes is not None and vector.dtype not in op.dtypes:
+        problems.append(("dtype", f"op {op.name!r} is defined for {', '.join(op.dtypes)} only"))
+        return problems
     for name, tensor in vector.inputs.items():
         dtype = op.input_dtype(name, vector.dtype)
         try:

@@ -41,6 +41,36 @@ def per_axis(value: int | list[int], rank: int) -> tuple[int, ...]:
     return (int(value),) * rank if isinstance(value, int) else tuple(int(v) for v in value)
 
 
+def resolve_conv(written: Mapping[str, Any], spatial: tuple[int, ...], kernel: tuple[int, ...] | None
+                 ) -> ConvAttributes:
+    """conv's attributes as written, resolved for an input of ``spatial`` size and a kernel of
+    ``kernel`` size (None: unknown, as in an error vector without w): per-axis lists broadcast,
+    named padding modes turned into pairs. The gradients of conv resolve theirs the same way."""
+    rank = len(spatial)
+    stride = per_axis(written.get("stride", 1), rank)
+    dilation = per_axis(written.get("dilation", 1), rank)
+    padding = written.get("padding", 0)
+    if isinstance(padding, list):
+        pairs = tuple((int(p[0]), int(p[1])) for p in padding)
+    else:
+        pairs = resolve_padding(padding, spatial, kernel or (1,) * rank, stride, dilation)
+    return ConvAttributes(stride, pairs, dilation, int(written.get("groups", 1)))
+
+
+def unsupported_by(name: str, backend: BackendLike, call: Call) -> str | None:
+    """Why ``backend`` cannot run ``call`` of the conv-like operator ``name`` (conv, its transpose,
+    its gradients): no such operator, groups or dilation it declares it lacks, or its limits."""
+    if backend.operator(name) is None:
+        return f"{backend.name} has no operator {name!r}"
+    a = call.attributes
+    if not backend.groups and a.groups != 1:
+        return f"groups={a.groups} not supported by {backend.name}"
+    if not backend.dilation and set(a.dilation) != {1}:
+        return f"dilation {list(a.dilation)} not supported by {backend.name}"
+    limit = backend.limits.get(name)
+    return limit(call) if limit is not None else None
+
+
 def kernel_shape(call: Call) -> tuple[int, ...]:
     return call.shape("w")[2:]
 
@@ -56,16 +86,8 @@ class Conv(Operator):
     has_error_vectors = True
 
     def resolve(self, written: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...]]) -> ConvAttributes:
-        rank = len(shapes["x"]) - 2
-        stride = per_axis(written.get("stride", 1), rank)
-        dilation = per_axis(written.get("dilation", 1), rank)
-        padding = written.get("padding", 0)
-        if isinstance(padding, list):
-            pairs = tuple((int(p[0]), int(p[1])) for p in padding)
-        else:
-            kernel = tuple(shapes["w"][2:]) if "w" in shapes else (1,) * rank
-            pairs = resolve_padding(padding, shapes["x"][2:], kernel, stride, dilation)
-        return ConvAttributes(stride, pairs, dilation, int(written.get("groups", 1)))
+        kernel = tuple(shapes["w"][2:]) if "w" in shapes else None
+        return resolve_conv(written, shapes["x"][2:], kernel)
 
     def input_dtype(self, name: str, dtype: str) -> np.dtype:
         # an integer call's bias is given in the wider output type
@@ -127,15 +149,7 @@ class Conv(Operator):
 
     # --- the backend --------------------------------------------------------------------------
     def unsupported(self, backend: BackendLike, call: Call) -> str | None:
-        if backend.operator(self.name) is None:
-            return f"{backend.name} has no operator {self.name!r}"
-        a = call.attributes
-        if not backend.groups and a.groups != 1:
-            return f"groups={a.groups} not supported by {backend.name}"
-        if not backend.dilation and set(a.dilation) != {1}:
-            return f"dilation {list(a.dilation)} not supported by {backend.name}"
-        limit = backend.limits.get(self.name)
-        return limit(call) if limit is not None else None
+        return unsupported_by(self.name, backend, call)
 
     def invoke(self, backend: BackendLike, call: Call, arrays: Mapping[str, np.ndarray]) -> object:
         conv = backend.operator(self.name)

@@ -33,7 +33,7 @@ from convspec.reference.exact import conv_transpose_exact
 from ..call import Call
 from ..dtypes import dot_product_dtype, numpy_dtype
 from ..expectation import Expectation, absolute
-from .conv import per_axis
+from .conv import per_axis, unsupported_by
 from .operator import BackendLike, Operator
 
 
@@ -161,15 +161,7 @@ class ConvTranspose(Operator):
 
     # --- the backend --------------------------------------------------------------------------
     def unsupported(self, backend: BackendLike, call: Call) -> str | None:
-        if backend.operator(self.name) is None:
-            return f"{backend.name} has no operator {self.name!r}"
-        a = call.attributes
-        if not backend.groups and a.groups != 1:
-            return f"groups={a.groups} not supported by {backend.name}"
-        if not backend.dilation and set(a.dilation) != {1}:
-            return f"dilation {list(a.dilation)} not supported by {backend.name}"
-        limit = backend.limits.get(self.name)
-        return limit(call) if limit is not None else None
+        return unsupported_by(self.name, backend, call)
 
     def invoke(self, backend: BackendLike, call: Call, arrays: Mapping[str, np.ndarray]) -> object:
         conv_transpose = backend.operator(self.name)

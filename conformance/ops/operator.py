@@ -47,6 +47,7 @@ class Operator(ABC):
     # per-axis attributes: written as one int (broadcast) or a list with one entry per spatial axis
     per_axis: tuple[str, ...] = ()
     has_error_vectors: bool = False
+    dtypes: tuple[str, ...] | None = None  # the vector dtypes it is defined for (None: all)
 
     # --- the call ---------------------------------------------------------------------------
     @abstractmethod

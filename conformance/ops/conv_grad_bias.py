@@ -1,0 +1,72 @@
+"""conv_grad_bias: the gradient of conv with respect to its bias, db[o] = sum of dy[:, o].
+
+dy (N, O, *out); db has shape (O,): each output channel's gradient summed over the batch and
+every output position. Float dtypes only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from convspec import reference
+
+from ..call import Call
+from ..dtypes import FLOAT_DTYPES
+from ..expectation import Expectation, absolute
+from .operator import BackendLike, Operator
+
+
+@dataclass(frozen=True)
+class ConvGradBiasAttributes:
+    """conv_grad_bias takes no attributes."""
+
+
+class ConvGradBias(Operator):
+    name = "conv_grad_bias"
+    title = "gradient of a convolution with respect to its bias"
+    formula = "dB(o) = sum over the batch and every output position of dY(o)"
+    required = ("dy",)
+    dtypes = tuple(FLOAT_DTYPES)
+
+    def resolve(self, written: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...]]
+                ) -> ConvGradBiasAttributes:
+        return ConvGradBiasAttributes()
+
+    def output_shape(self, call: Call) -> tuple[int, ...]:
+        return (call.shape("dy")[1],)
+
+    def output_dtype(self, call: Call) -> np.dtype:
+        return FLOAT_DTYPES[call.dtype]
+
+    def most_terms(self, call: Call) -> int:
+        dy = call.shape("dy")
+        return dy[0] * math.prod(dy[2:])
+
+    def reference(self, call: Call, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
+        return reference.conv_grad_bias(arrays["dy"])
+
+    def expectation(self, call: Call, arrays: dict[str, np.ndarray], stored: np.ndarray | None, *,
+                    consume: bool = False) -> Expectation:
+        values = self.reference(call, arrays) if stored is None else stored
+        magnitude = self.reference(call, {"dy": absolute(arrays["dy"], consume)})
+        return Expectation(values, magnitude, self.most_terms(call), 0.0)
+
+    def unsupported(self, backend: BackendLike, call: Call) -> str | None:
+        if backend.operator(self.name) is None:
+            return f"{backend.name} has no operator {self.name!r}"
+        limit = backend.limits.get(self.name)
+        return limit(call) if limit is not None else None
+
+    def invoke(self, backend: BackendLike, call: Call, arrays: Mapping[str, np.ndarray]) -> object:
+        return backend.operator(self.name)(arrays["dy"])
+
+    def describe(self, call: Call) -> str:
+        return f"summed over {self.most_terms(call)} values per channel"
+
+
+OPERATOR = ConvGradBias()
