@@ -15,7 +15,8 @@ from .usage import EXIT_OK, PROFILE_NAMES, UsageError
 DTYPE_CHOICES = ("float64", "float32", "float16", "bfloat16", "int8", "uint8", "int32")
 # The operators convspec fuzz generates calls of (conformance/fuzz/operators.py), named here so
 # that building the parser imports no NumPy; a test keeps the two lists equal.
-OPERATOR_NAMES = ("conv", "conv_transpose")
+OPERATOR_NAMES = ("conv", "conv_transpose", "conv_grad_input", "conv_grad_weight", "conv_grad_bias")
+NO_INVALID_CALLS = ("conv_grad_bias",)  # no attributes: nothing to get wrong but dy's rank
 EXIT_FOUND = 1
 
 
@@ -94,6 +95,8 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
         raise UsageError("--max-size must be at least 1")
     if args.invalid and args.laws:
         raise UsageError("--invalid and --laws are two different modes: choose one")
+    if args.invalid and args.op in NO_INVALID_CALLS:
+        raise UsageError(f"{args.op} takes no attributes: there are no invalid calls to generate")
     try:
         backend = resolve(args.backend)
     except BackendNotFound as exc:

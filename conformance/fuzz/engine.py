@@ -65,7 +65,12 @@ class FuzzConfig:
         return self.seed if self.seed is not None else random.SystemRandom().randrange(2**32)
 
     def space(self, backend: Backend) -> Space:
-        return Space.for_backend(backend, self.dtypes, max_size=self.max_size, profile=self.profile.name)
+        dtypes, defined = self.dtypes, fuzzed(self.op).dtypes
+        if defined is not None:  # an operator defined for some dtypes only draws those
+            dtypes = tuple(d for d in dtypes or defined if d in defined)
+            if not dtypes:
+                raise ValueError(f"{self.op} is defined for {', '.join(defined)} only")
+        return Space.for_backend(backend, dtypes, max_size=self.max_size, profile=self.profile.name)
 
 
 @dataclass

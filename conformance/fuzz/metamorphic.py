@@ -141,7 +141,7 @@ class Law:
     summary: str
     build: Callable[[Chooser, Space], LawCase]
     check_case: Callable[[Conv, LawCase], str | None]
-    needs: tuple[str, ...] = ()  # "groups", "dilation", "float"
+    needs: tuple[str, ...] = ()  # "groups", "dilation", "float", "float64"
     op: str = "conv"
     uses: tuple[str, ...] = ("conv",)
 
@@ -152,7 +152,8 @@ class Law:
         return SimpleNamespace(**{name: backend.operator(name) for name in self.uses})
 
     def dtypes(self, space: Space) -> tuple[str, ...]:
-        allowed = FLOAT_LAW_DTYPES if "float" in self.needs else LAW_DTYPES
+        allowed = (("float64",) if "float64" in self.needs else FLOAT_LAW_DTYPES if "float" in self.needs
+                   else LAW_DTYPES)
         return tuple(d for d in space.dtypes if d in allowed)
 
     def applies(self, backend: Backend, space: Space) -> bool:
@@ -437,16 +438,17 @@ def law_calls(law: Law, implementation: object, case: LawCase) -> list[Case]:
     recorded: list[Case] = []
 
     def recorder(op: str, function: Callable) -> Callable:
-        def recording(x, w, b=None, **keywords):
-            inputs = {"x": _exact(x), "w": _exact(w)}
-            if b is not None:
-                inputs["b"] = _exact(b)
+        names = (*ops.operator(op).required, *ops.operator(op).optional)
+
+        def recording(*args, **keywords):
+            inputs = {name: _exact(a) for name, a in zip(names, args, strict=False) if a is not None}
             attrs = {k: _written(k, v) for k, v in keywords.items()}
-            rank = len(keywords["stride"])
-            defaults = {"padding": [[0, 0]] * rank, "groups": 1, "output_padding": [0] * rank}
-            attrs = {k: v for k, v in attrs.items() if v != defaults.get(k, [1] * rank)}
+            rank = len(keywords.get("stride", ()))
+            defaults = {"padding": [[0, 0]] * rank, "groups": 1, "output_padding": [0] * rank,
+                        "stride": [1] * rank, "dilation": [1] * rank}
+            attrs = {k: v for k, v in attrs.items() if k not in defaults or v != defaults[k]}
             recorded.append(Case.of(case.call.dtype, inputs, attrs, op=op))
-            return function(x, w, b, **keywords)
+            return function(*args, **keywords)
         return recording
 
     if law.uses == ("conv",):
