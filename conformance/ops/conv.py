@@ -22,7 +22,6 @@ from convspec.reference.exact import conv_exact
 
 from ..call import Call
 from ..dtypes import dot_product_dtype, numpy_dtype
-from ..expectation import Expectation, absolute
 from .operator import BackendLike, Operator
 
 
@@ -118,34 +117,8 @@ class Conv(Operator):
     def reference(self, call: Call, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
         return reference.conv(arrays["x"], arrays["w"], arrays.get("b"), **call.keywords())
 
-    def expectation(self, call: Call, arrays: dict[str, np.ndarray], stored: np.ndarray | None, *,
-                    consume: bool = False) -> Expectation:
-        values = self.reference(call, arrays) if stored is None else stored
-        # Only float64 inputs can overflow the reference's float64 sums (float32 products stay below
-        # 1e77); where they did, the inputs are needed once more, for the exact value.
-        overflowed = stored is None and call.dtype == "float64" and not np.isfinite(values).all()
-        inputs = {k: v.copy() for k, v in arrays.items()} if overflowed and consume else arrays
-        magnitudes = {k: absolute(v, consume) for k, v in arrays.items()}
-        magnitude = self.reference(call, magnitudes)
-        if overflowed:
-            values = self._exact_where_overflowed(call, inputs, values, magnitude)
-        terms = call.shape("w")[1] * math.prod(kernel_shape(call)) + ("b" in arrays)
-        scale = sum(float(np.max(a, where=np.isfinite(a), initial=0.0))
-                    for a in (magnitudes["x"], magnitudes["w"]))
-        return Expectation(values, magnitude, terms, scale)
-
-    def _exact_where_overflowed(self, call: Call, arrays: Mapping[str, np.ndarray], values: np.ndarray,
-                                magnitude: np.ndarray) -> np.ndarray:
-        """``values`` with the exact result, rounded once, where the reference's float64 sum became
-        inf or NaN and the sum of |x|*|w| overflows too: there the reference's order may have
-        overflowed a partial sum of an exact result that is finite (1e308 + 1e308 - 1e308), and a
-        backend summing in another order would be failed for the right answer. Elsewhere a
-        non-finite result comes from a non-finite input and stands."""
-        suspect = ~np.isfinite(values) & np.isinf(magnitude)
-        if not suspect.any():
-            return values
-        _, exact = conv_exact(arrays["x"], arrays["w"], arrays.get("b"), **call.keywords(), where=suspect)
-        return np.where(suspect, exact, values)
+    def exact(self, call: Call, arrays: Mapping[str, np.ndarray], where: np.ndarray) -> np.ndarray:
+        return conv_exact(arrays["x"], arrays["w"], arrays.get("b"), **call.keywords(), where=where)[1]
 
     # --- the backend --------------------------------------------------------------------------
     def unsupported(self, backend: BackendLike, call: Call) -> str | None:

@@ -17,7 +17,6 @@ from convspec import reference
 
 from ..call import Call
 from ..dtypes import FLOAT_DTYPES
-from ..expectation import Expectation, absolute
 from .operator import BackendLike, Operator
 
 
@@ -49,12 +48,6 @@ class ConvGradBias(Operator):
 
     def reference(self, call: Call, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
         return reference.conv_grad_bias(arrays["dy"])
-
-    def expectation(self, call: Call, arrays: dict[str, np.ndarray], stored: np.ndarray | None, *,
-                    consume: bool = False) -> Expectation:
-        values = self.reference(call, arrays) if stored is None else stored
-        magnitude = self.reference(call, {"dy": absolute(arrays["dy"], consume)})
-        return Expectation(values, magnitude, self.most_terms(call), 0.0)
 
     def unsupported(self, backend: BackendLike, call: Call) -> str | None:
         if backend.operator(self.name) is None:

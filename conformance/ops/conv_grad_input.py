@@ -20,7 +20,6 @@ from convspec.reference.exact import conv_grad_input_exact
 
 from ..call import Call
 from ..dtypes import FLOAT_DTYPES
-from ..expectation import Expectation, absolute
 from .conv import resolve_conv, unsupported_by
 from .operator import BackendLike, Operator
 
@@ -73,24 +72,14 @@ class ConvGradInput(Operator):
     def reference(self, call: Call, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
         return reference.conv_grad_input(arrays["dy"], arrays["w"], **call.keywords())
 
-    def expectation(self, call: Call, arrays: dict[str, np.ndarray], stored: np.ndarray | None, *,
-                    consume: bool = False) -> Expectation:
-        values = self.reference(call, arrays) if stored is None else stored
-        overflowed = stored is None and call.dtype == "float64" and not np.isfinite(values).all()
-        inputs = {k: v.copy() for k, v in arrays.items()} if overflowed and consume else arrays
-        magnitudes = {k: absolute(v, consume) for k, v in arrays.items()}
-        magnitude = self.reference(call, magnitudes)
-        if overflowed:
-            suspect = ~np.isfinite(values) & np.isinf(magnitude)
-            if suspect.any():
-                _, exact = conv_grad_input_exact(inputs["dy"], inputs["w"], **call.keywords(), where=suspect)
-                values = np.where(suspect, exact, values)
-        # each dx element sums the taps of the windows that read it: fewer at the borders, none
-        # where no window reads
+    def exact(self, call: Call, arrays: Mapping[str, np.ndarray], where: np.ndarray) -> np.ndarray:
+        return conv_grad_input_exact(arrays["dy"], arrays["w"], **call.keywords(), where=where)[1]
+
+    def terms(self, call: Call, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Each dx element sums the taps of the windows that read it: fewer at the borders, none where
+        no window reads."""
         ones = {name: np.ones(call.shape(name)) for name in ("dy", "w")}
-        terms = self.reference(call, ones).astype(np.int64)
-        scale = sum(float(np.max(a, where=np.isfinite(a), initial=0.0)) for a in magnitudes.values())
-        return Expectation(values, magnitude, terms, scale)
+        return self.reference(call, ones).astype(np.int64)
 
     def unsupported(self, backend: BackendLike, call: Call) -> str | None:
         return unsupported_by(self.name, backend, call)

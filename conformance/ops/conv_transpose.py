@@ -32,7 +32,6 @@ from convspec.reference.exact import conv_transpose_exact
 
 from ..call import Call
 from ..dtypes import dot_product_dtype, numpy_dtype
-from ..expectation import Expectation, absolute
 from .conv import per_axis, unsupported_by
 from .operator import BackendLike, Operator
 
@@ -134,30 +133,15 @@ class ConvTranspose(Operator):
     def reference(self, call: Call, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
         return reference.conv_transpose(arrays["x"], arrays["w"], arrays.get("b"), **call.keywords())
 
-    def taps(self, call: Call) -> np.ndarray:
-        """How many products land on each output element (the transposed convolution of ones)."""
-        ones = {name: np.ones(call.shape(name), dtype=np.int64) for name in ("x", "w")}
-        return self.reference(call, ones).astype(np.int64)
+    def exact(self, call: Call, arrays: Mapping[str, np.ndarray], where: np.ndarray) -> np.ndarray:
+        return conv_transpose_exact(arrays["x"], arrays["w"], arrays.get("b"), **call.keywords(),
+                                    where=where)[1]
 
-    def expectation(self, call: Call, arrays: dict[str, np.ndarray], stored: np.ndarray | None, *,
-                    consume: bool = False) -> Expectation:
-        values = self.reference(call, arrays) if stored is None else stored
-        # as for conv: only float64 sums can overflow in the reference's order but not in exact
-        overflowed = stored is None and call.dtype == "float64" and not np.isfinite(values).all()
-        inputs = {k: v.copy() for k, v in arrays.items()} if overflowed and consume else arrays
-        magnitudes = {k: absolute(v, consume) for k, v in arrays.items()}
-        magnitude = self.reference(call, magnitudes)
-        if overflowed:
-            suspect = ~np.isfinite(values) & np.isinf(magnitude)
-            if suspect.any():
-                _, exact = conv_transpose_exact(inputs["x"], inputs["w"], inputs.get("b"), **call.keywords(),
-                                                where=suspect)
-                values = np.where(suspect, exact, values)
-        # each element sums only the taps that land on it (a border receives fewer than the interior)
-        terms = self.taps(call) + ("b" in arrays)
-        scale = sum(float(np.max(a, where=np.isfinite(a), initial=0.0))
-                    for a in (magnitudes["x"], magnitudes["w"]))
-        return Expectation(values, magnitude, terms, scale)
+    def terms(self, call: Call, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Each element sums only the products that land on it (a border receives fewer than the
+        interior, an output_padding position none): the transposed convolution of ones."""
+        ones = {name: np.ones(call.shape(name), dtype=np.int64) for name in ("x", "w")}
+        return self.reference(call, ones).astype(np.int64) + ("b" in arrays)
 
     # --- the backend --------------------------------------------------------------------------
     def unsupported(self, backend: BackendLike, call: Call) -> str | None:

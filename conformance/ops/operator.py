@@ -17,7 +17,7 @@ import numpy as np
 
 from ..call import Call, TensorSpec
 from ..dtypes import is_float, numpy_dtype
-from ..expectation import Expectation
+from ..expectation import Expectation, absolute
 
 Problem = tuple[str, str]  # (field, message), as vector validation reports it
 
@@ -118,11 +118,42 @@ class Operator(ABC):
     def reference(self, call: Call, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
         """The reference's result: float64 (already rounded to the dtype), int64 for integers."""
 
-    @abstractmethod
+    def exact(self, call: Call, arrays: Mapping[str, np.ndarray], where: np.ndarray) -> np.ndarray:
+        """The exact result rounded once to float64 at the elements ``where`` is true (rational
+        arithmetic): for elements whose float64 reference sum overflowed."""
+        raise NotImplementedError(f"{self.name} has no exact reference")
+
+    def terms(self, call: Call, arrays: Mapping[str, np.ndarray]) -> int | np.ndarray:
+        """How many terms each output element sums (products, and the bias): one count for all
+        elements, or an array of the output's shape where they differ."""
+        return self.most_terms(call) + ("b" in arrays)
+
     def expectation(self, call: Call, arrays: dict[str, np.ndarray], stored: np.ndarray | None, *,
                     consume: bool = False) -> Expectation:
         """Expected values (``stored``, the file's, when given: they are normative) and what the
-        accuracy rule needs to bound each element. ``consume`` lets it overwrite ``arrays``."""
+        accuracy rule needs to bound each element: the magnitude (the operator on absolute values)
+        and the term count. ``consume`` lets it overwrite ``arrays`` with their absolute values.
+
+        For an operator that sums products: where the reference's float64 sum became inf or NaN and
+        the sum of magnitudes overflows too, the reference's order may have overflowed a partial
+        sum of an exact result that is finite (1e308 + 1e308 - 1e308), and a backend summing in
+        another order would be failed for the right answer: the exact value stands there.
+        Elsewhere a non-finite result comes from a non-finite input and stands."""
+        values = self.reference(call, arrays) if stored is None else stored
+        # Only float64 inputs can overflow the reference's float64 sums (float32 products stay below
+        # 1e77); where they did, the inputs are needed once more, for the exact value.
+        overflowed = stored is None and call.dtype == "float64" and not np.isfinite(values).all()
+        inputs = {k: v.copy() for k, v in arrays.items()} if overflowed and consume else arrays
+        magnitudes = {k: absolute(v, consume) for k, v in arrays.items()}
+        magnitude = self.reference(call, magnitudes)
+        if overflowed:
+            suspect = ~np.isfinite(values) & np.isinf(magnitude)
+            if suspect.any():
+                values = np.where(suspect, self.exact(call, inputs, suspect), values)
+        # max |factor| of each product's two factors (finite values), for profiles that round inputs
+        scale = sum(float(np.max(a, where=np.isfinite(a), initial=0.0))
+                    for name, a in magnitudes.items() if name != "b")
+        return Expectation(values, magnitude, self.terms(call, arrays), scale)
 
     # --- the backend --------------------------------------------------------------------------
     @abstractmethod
