@@ -20,6 +20,10 @@ The adapter translates the canonical call and nothing more:
   padding (d*(k - 1) - p0, d*(k - 1) - p1 + output_padding) per axis: the full output is
   d*(k - 1) on each side of the dilated input, the output_padding appended at the end, and a
   negative amount crops, as XLA's padding does. Bias and dtypes as for conv.
+- conv's gradients, as a user gets them: ``jax.vjp`` of ``lax.conv_general_dilated`` called as for
+  conv, pulled back from dy: with respect to an x of ``input_shape`` (zeros: dx does not depend on
+  x) for dx, a w of (O, C/groups, *kernel_shape) for dw, and for db with respect to the b a 1x1
+  convolution adds as conv adds it (``lax.broadcast_in_dim``). float64 needs the x64 switch above.
 - Device: ``backend`` runs on the CPU; ``make_backend("gpu")`` on a GPU when JAX has one (on the
   command line: ``--backend convspec.conformance.backends.jax:gpu``).
 """
@@ -91,9 +95,57 @@ def make_backend(device: str = "cpu") -> Backend:
             out = out + lax.broadcast_in_dim(jax.device_put(np.asarray(b), dev), out.shape, (1,))
         return np.asarray(out)
 
+    def conv_forward(x, w, stride, padding, dilation, groups):
+        """lax.conv_general_dilated as the conv adapter calls it (floats: no preferred type)."""
+        if x.ndim - 2 not in LAYOUTS:
+            raise ValueError(f"no dimension numbers for an input of {x.ndim} dims")
+        return lax.conv_general_dilated(
+            x, w, window_strides=tuple(int(s) for s in stride),
+            padding=[(int(lo), int(hi)) for lo, hi in padding],
+            rhs_dilation=tuple(int(d) for d in dilation), dimension_numbers=LAYOUTS[x.ndim - 2],
+            feature_group_count=int(groups))
+
+    def conv_grad_input(dy, w, *, input_shape, stride, padding, dilation, groups):
+        w = jax.device_put(np.asarray(w), dev)
+        # dx does not depend on x's values: zeros, as good as any
+        x = jax.device_put(np.zeros(tuple(int(n) for n in input_shape), dtype=w.dtype), dev)
+        _, pullback = jax.vjp(lambda x: conv_forward(x, w, stride, padding, dilation, groups), x)
+        (dx,) = pullback(jax.device_put(np.asarray(dy), dev))
+        return np.asarray(dx)
+
+    def conv_grad_weight(x, dy, *, kernel_shape, stride, padding, dilation, groups):
+        x, dy = np.asarray(x), np.asarray(dy)
+        # w (O, C/groups, *kernel_shape); a groups JAX refuses is left for it to refuse
+        per_group = x.shape[1] // int(groups) if x.ndim > 1 and int(groups) >= 1 else 1
+        w = np.zeros((dy.shape[1], per_group, *(int(k) for k in kernel_shape)), dtype=x.dtype)
+        xj = jax.device_put(x, dev)
+        _, pullback = jax.vjp(lambda w: conv_forward(xj, w, stride, padding, dilation, groups),
+                              jax.device_put(w, dev))
+        (dw,) = pullback(jax.device_put(dy, dev))
+        return np.asarray(dw)
+
+    def conv_grad_bias(dy):
+        dy = np.asarray(dy)
+        rank = dy.ndim - 2
+        if rank not in LAYOUTS:
+            raise ValueError(f"no dimension numbers for a dy of {dy.ndim} dims")
+        # a 1x1 convolution plus b, as the conv adapter (and Flax) adds it: db is b's cotangent
+        x = jax.device_put(np.zeros((dy.shape[0], 1, *dy.shape[2:]), dy.dtype), dev)
+        w = jax.device_put(np.zeros((dy.shape[1], 1, *(1,) * rank), dy.dtype), dev)
+
+        def forward(b):
+            out = conv_forward(x, w, (1,) * rank, ((0, 0),) * rank, (1,) * rank, 1)
+            return out + lax.broadcast_in_dim(b, out.shape, (1,))
+
+        _, pullback = jax.vjp(forward, jax.device_put(np.zeros(dy.shape[1], dy.dtype), dev))
+        (db,) = pullback(jax.device_put(dy, dev))
+        return np.asarray(db)
+
     name = "jax" if device == "cpu" else f"jax-{device}"
     return Backend(
-        name=name, implementation=SimpleNamespace(conv=conv, conv_transpose=conv_transpose),
+        name=name, implementation=SimpleNamespace(
+            conv=conv, conv_transpose=conv_transpose, conv_grad_input=conv_grad_input,
+            conv_grad_weight=conv_grad_weight, conv_grad_bias=conv_grad_bias),
         version=jax.__version__,
         description=f"jax.lax.conv_general_dilated on {dev.platform} (jaxlib {jaxlib.__version__})",
         dtypes=frozenset({"float64", "float32", "float16", "bfloat16", "int8", "uint8", "int32"}),

@@ -33,6 +33,15 @@ vs 1"); for float64 and int8/uint8 (run in int32), which oneDNN does not take, d
 output_padding >= the stride on an axis (valid while below the dilation; oneDNN: "could not create
 a primitive descriptor for the convolution"), which float64 reaches only dilated, refused already.
 
+conv's gradients, as a user gets them: ``tf.GradientTape`` over the conv adapter's convolution
+(channels-last, ``tf.pad``, VALID; ``data_format`` spelled out, without which a 3-D convolution's
+gradient fails in TensorFlow 2.21), ``output_gradients`` = dy moved to channels-last: with respect to
+an x of ``input_shape`` (zeros: dx does not depend on x) for dx, a filter of (*kernel_shape,
+C/groups, O) for dw, and for db the b of ``tf.nn.bias_add`` after a 1x1 convolution. Declared
+unsupported for dx and dw, as measured: stride > 1 with dilation > 1 and grouped 3-D, as for conv,
+and grouped float64 (Conv2DBackpropInput: "Gradients for grouped convolutions are not supported on
+CPU"; TensorFlow's Conv2D gradient computes dx and dw together, so dw meets it too).
+
 What TensorFlow refuses for conv is declared unsupported, each with its message: int32 vectors (the spec
 returns int64, and no TensorFlow convolution takes int64: "Value for attr 'T' of int64 is not in
 the list of allowed values: half, bfloat16, float, double, int32"); integer 3-D convolutions
@@ -139,11 +148,97 @@ def conv_transpose_limits(call) -> str | None:
     return None
 
 
+# tf.nn.convolution's default layout, spelled out: left unset, a 3-D Conv3D op records no
+# data_format and its gradient fails ("'NoneType' object has no attribute 'decode'", TF 2.21).
+DATA_FORMATS = {1: "NWC", 2: "NHWC", 3: "NDHWC"}
+
+
+def _forward(xt: tf.Tensor, wt: tf.Tensor, stride, padding, dilation) -> tf.Tensor:
+    """The conv adapter's convolution on channels-last tensors: tf.pad, then VALID."""
+    xt = tf.pad(xt, [[0, 0], *[[int(p0), int(p1)] for p0, p1 in padding], [0, 0]])
+    return tf.nn.convolution(xt, wt, strides=[int(s) for s in stride], padding="VALID",
+                             dilations=[int(d) for d in dilation],
+                             data_format=DATA_FORMATS.get(len(xt.shape) - 2))
+
+
+def _check_groups(channels: int, per_group: int, groups: int) -> None:
+    """ValueError for a groups TensorFlow, which infers it from the shapes, would run as another."""
+    if per_group and channels % per_group == 0 and channels // per_group != groups:
+        raise ValueError(f"TensorFlow infers groups from the shapes: input channels {channels} / "
+                         f"filter channels {per_group} cannot express groups={groups}")
+
+
+def conv_grad_input(dy, w, *, input_shape, stride, padding, dilation, groups):
+    """dx by tf.GradientTape over the conv adapter's convolution, channels-last inside."""
+    dy, w = np.asarray(dy), np.asarray(w)
+    shape = [int(n) for n in input_shape]
+    if len(shape) > 1 and w.ndim > 1:
+        _check_groups(shape[1], w.shape[1], groups)
+    wt = tf.constant(np.moveaxis(w, (0, 1), (-1, -2)))  # (*kernel, C/groups, O)
+    # dx does not depend on x's values: zeros, as good as any; (N, *in, C)
+    xt = tf.zeros([shape[0], *shape[2:], shape[1]] if len(shape) > 1 else shape, dtype=wt.dtype)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        y = _forward(xt, wt, stride, padding, dilation)
+    dx = tape.gradient(y, xt, output_gradients=tf.constant(np.moveaxis(dy, 1, -1)))
+    return np.moveaxis(dx.numpy(), -1, 1)
+
+
+def conv_grad_weight(x, dy, *, kernel_shape, stride, padding, dilation, groups):
+    """dw by tf.GradientTape over the conv adapter's convolution, channels-last inside."""
+    x, dy = np.asarray(x), np.asarray(dy)
+    if int(groups) < 1 or x.shape[1] % int(groups):
+        raise ValueError(f"TensorFlow infers groups from the shapes: {x.shape[1]} input channels have no "
+                         f"filter that spells groups={groups}")
+    xt = tf.constant(np.moveaxis(x, 1, -1))  # (N, *in, C)
+    # w as TensorFlow lays it out, (*kernel, C/groups, O): groups follow from the shapes
+    wt = tf.zeros([*(int(k) for k in kernel_shape), x.shape[1] // int(groups), dy.shape[1]], dtype=xt.dtype)
+    with tf.GradientTape() as tape:
+        tape.watch(wt)
+        y = _forward(xt, wt, stride, padding, dilation)
+    dw = tape.gradient(y, wt, output_gradients=tf.constant(np.moveaxis(dy, 1, -1)))
+    return np.moveaxis(dw.numpy(), (-1, -2), (0, 1))
+
+
+def conv_grad_bias(dy):
+    """db by tf.GradientTape over a 1x1 convolution plus tf.nn.bias_add, as the conv adapter adds b."""
+    dy = np.asarray(dy)
+    if not 3 <= dy.ndim <= 5:
+        raise ValueError(f"TensorFlow has 1-D to 3-D convolutions; got a dy of {dy.ndim} dims")
+    dyt = tf.constant(np.moveaxis(dy, 1, -1))  # (N, *out, O)
+    rank = dy.ndim - 2
+    xt = tf.zeros([*dyt.shape[:-1], 1], dtype=dyt.dtype)
+    wt = tf.zeros([*(1,) * rank, 1, dy.shape[1]], dtype=dyt.dtype)
+    b = tf.zeros([dy.shape[1]], dtype=dyt.dtype)
+    with tf.GradientTape() as tape:
+        tape.watch(b)
+        y = tf.nn.bias_add(_forward(xt, wt, (1,) * rank, ((0, 0),) * rank, (1,) * rank), b)
+    return tape.gradient(y, b, output_gradients=dyt).numpy()
+
+
+def grad_limits(call) -> str | None:
+    """What TensorFlow refuses when differentiating its convolution (dx and dw alike: the
+    gradient of Conv2D/Conv3D computes both)."""
+    a = call.attributes
+    if call.rank == 3 and a.groups != 1:
+        return ("grouped 3-D convolution: TensorFlow's Conv3D on the CPU requires the filter's input "
+                "channels to equal the input's, so there is nothing to differentiate")
+    if any(s > 1 for s in a.stride) and any(d > 1 for d in a.dilation):
+        return "stride > 1 with dilation > 1: tf.nn.convolution refuses the combination"
+    if call.dtype == "float64" and a.groups != 1:
+        return ("grouped float64 gradient: TensorFlow's CPU Conv2DBackpropInput raises \"Gradients for "
+                "grouped convolutions are not supported on CPU\"")
+    return None
+
+
 backend = Backend(
-    name="tensorflow", implementation=SimpleNamespace(conv=conv, conv_transpose=conv_transpose),
+    name="tensorflow", implementation=SimpleNamespace(
+        conv=conv, conv_transpose=conv_transpose, conv_grad_input=conv_grad_input,
+        conv_grad_weight=conv_grad_weight, conv_grad_bias=conv_grad_bias),
     version=tf.__version__,
     description="tf.nn.convolution, channels-last, tf.pad then VALID; tf.nn.conv_transpose VALID, "
                 "then cropped",
     dtypes=frozenset({"float64", "float32", "float16", "bfloat16", "int8", "uint8"}),
     ranks=frozenset({1, 2, 3}), groups=True, dilation=True,
-    limits={"conv": conv_limits, "conv_transpose": conv_transpose_limits})
+    limits={"conv": conv_limits, "conv_transpose": conv_transpose_limits,
+            "conv_grad_input": grad_limits, "conv_grad_weight": grad_limits})

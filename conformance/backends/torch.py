@@ -24,6 +24,11 @@ The adapter translates the canonical call and nothing more:
   which PyTorch's CPU conv_transpose has; it has no int32, int8 or uint8 kernel
   ("slow_conv_transpose2d_out_cpu" not implemented for 'Int'), so int8 / uint8 vectors, whose spec
   output is int32, are declared unsupported there.
+- conv's gradients, as a user gets them: autograd of ``F.conv1d/2d/3d`` (asymmetric padding by
+  ``F.pad`` as above). dx is ``torch.autograd.grad(y, x, dy)`` for an x of ``input_shape`` (its
+  values do not matter: zeros), dw the same for a w of (O, C/groups, *kernel_shape), db the grad of
+  a 1x1 convolution with bias, whose output has dy's shape, with respect to that bias. A dy of the
+  wrong shape is autograd's to refuse ("Mismatch in shape").
 - Device: ``backend`` runs on the CPU; ``make_backend("cuda")`` on a GPU when PyTorch sees one
   (on the command line: ``--backend convspec.conformance.backends.torch:cuda``). PyTorch's own
   defaults are kept: on Ampere and newer GPUs cuDNN convolutions use TF32 for float32, which
@@ -118,6 +123,52 @@ def make_backend(device: str = "cpu") -> Backend:
             out = out[(slice(None), slice(None), *crop)]
         return to_numpy(out)
 
+    def conv_forward(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, stride, padding, dilation,
+                     groups) -> torch.Tensor:
+        """The convolution as a user writes it, asymmetric padding by F.pad: what autograd differentiates."""
+        if x.ndim - 2 not in CONVS:
+            raise ValueError(f"PyTorch has conv1d/2d/3d; got {x.ndim} dims")
+        native, rest = split_padding(padding)
+        if any(rest):
+            x = F.pad(x, rest)
+        return CONVS[x.ndim - 2](x, w, b, stride=tuple(stride), padding=native, dilation=tuple(dilation),
+                                 groups=groups)
+
+    def conv_grad_input(dy, w, *, input_shape, stride, padding, dilation, groups):
+        wt = to_torch(w, dev)
+        with torch.enable_grad():
+            # dx does not depend on x's values: zeros, as good as any
+            x = torch.zeros(tuple(int(n) for n in input_shape), dtype=wt.dtype, device=dev,
+                            requires_grad=True)
+            y = conv_forward(x, wt, None, stride, padding, dilation, groups)
+            (dx,) = torch.autograd.grad(y, x, to_torch(dy, dev))
+        return to_numpy(dx)
+
+    def conv_grad_weight(x, dy, *, kernel_shape, stride, padding, dilation, groups):
+        xt = to_torch(x, dev)
+        # w (O, C/groups, *kernel_shape); a groups PyTorch refuses is left for it to refuse
+        per_group = xt.shape[1] // int(groups) if int(groups) >= 1 else xt.shape[1]
+        with torch.enable_grad():
+            w = torch.zeros((np.shape(dy)[1], per_group, *(int(k) for k in kernel_shape)), dtype=xt.dtype,
+                            device=dev, requires_grad=True)
+            y = conv_forward(xt, w, None, stride, padding, dilation, groups)
+            (dw,) = torch.autograd.grad(y, w, to_torch(dy, dev))
+        return to_numpy(dw)
+
+    def conv_grad_bias(dy):
+        dyt = to_torch(dy, dev)
+        if dyt.ndim - 2 not in CONVS:
+            raise ValueError(f"PyTorch has conv1d/2d/3d; got a dy of {dyt.ndim} dims")
+        rank, (batch, channels) = dyt.ndim - 2, dyt.shape[:2]
+        with torch.enable_grad():
+            # a 1x1 convolution with bias whose output has dy's shape: autograd's db is dy's sum
+            x = torch.zeros((batch, 1, *dyt.shape[2:]), dtype=dyt.dtype, device=dev)
+            w = torch.zeros((channels, 1, *(1,) * rank), dtype=dyt.dtype, device=dev)
+            b = torch.zeros(channels, dtype=dyt.dtype, device=dev, requires_grad=True)
+            y = CONVS[rank](x, w, b)
+            (db,) = torch.autograd.grad(y, b, dyt)
+        return to_numpy(db)
+
     def conv_transpose_limits(call) -> str | None:
         """Measured on the CPU only; on other devices PyTorch's own refusals report ``error``."""
         if dev.type == "cpu" and call.dtype in ("int8", "uint8"):
@@ -134,7 +185,9 @@ def make_backend(device: str = "cpu") -> Backend:
 
     name = "torch" if dev.type == "cpu" else f"torch-{device}"
     return Backend(
-        name=name, implementation=SimpleNamespace(conv=conv, conv_transpose=conv_transpose),
+        name=name, implementation=SimpleNamespace(
+            conv=conv, conv_transpose=conv_transpose, conv_grad_input=conv_grad_input,
+            conv_grad_weight=conv_grad_weight, conv_grad_bias=conv_grad_bias),
         version=torch.__version__,
         description=f"torch.nn.functional.conv1d/2d/3d and conv_transpose1d/2d/3d on {device}",
         dtypes=frozenset({"float64", "float32", "float16", "bfloat16", "int8", "uint8", "int32"}),
