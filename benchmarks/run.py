@@ -5,6 +5,7 @@
     python benchmarks/run.py --large          also the 10**8-element output (a few minutes)
     python benchmarks/run.py --only speed,memory
     python benchmarks/run.py --only transpose-speed,transpose-memory
+    python benchmarks/run.py --only gradient-speed --repeat 15
 
 Exits 1 when a measured target is missed, 0 otherwise. A figure that cannot be measured here (torch
 not installed) is printed as "skipped" and does not fail the run. No pytest; torch is optional.
@@ -36,7 +37,8 @@ from unittest import mock
 
 import numpy as np
 
-SECTIONS = ("speed", "memory", "transpose-speed", "transpose-memory", "startup", "corpus", "parallel", "fuzz")
+SECTIONS = ("speed", "memory", "transpose-speed", "transpose-memory", "gradient-speed", "startup", "corpus",
+            "parallel", "fuzz")
 FRAMEWORK_MODULES = ("torch", "tensorflow", "jax", "jaxlib", "onnxruntime", "onnx")
 
 SPEED_RATIO = 3.0  # reference time / torch time, float64 on the CPU
@@ -339,6 +341,63 @@ def transpose_memory(report: Report) -> None:
         ratio = peak / base
         report.figure(f"{shape.name} peak", f"{peak / 2**20:.1f} MiB = {ratio:.2f}x of {base / 2**20:.1f}",
                       f"<= {MEMORY_RATIO:g}x", ratio <= MEMORY_RATIO)
+
+
+# --- the gradients of conv: speed ---------------------------------------------------------------------
+
+def gradient_speed(report: Report, repeat: int) -> None:
+    """conv_grad_input and conv_grad_weight against torch's backward for that gradient alone."""
+    from convspec.reference import conv, conv_grad_input, conv_grad_weight
+
+    report.section(f"reference conv gradients speed: float64, best of {repeat} runs, interleaved with "
+                   "torch.autograd.grad of the same gradient alone (the forward shapes)")
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ImportError:
+        report.info("torch is not installed: ratios not measured")
+        for shape in SHAPES:
+            for which in ("input", "weight"):
+                report.figure(f"{shape.name} grad_{which} ref/torch", "not measured", f"<= {SPEED_RATIO:g}x",
+                              None)
+        return
+    if os.environ.get(THREADS_VARIABLE):
+        torch.set_num_threads(int(os.environ[THREADS_VARIABLE]))
+    report.info(f"torch {torch.__version__}, {torch.get_num_threads()} threads; numpy BLAS {blas_core()}")
+    convs = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+    for shape in SHAPES:
+        x, w = inputs_for(shape)
+        attrs = shape.attrs()
+        dy = np.random.default_rng(len(shape.name)).standard_normal(conv(x, w, **attrs).shape)
+        tx = torch.from_numpy(x).requires_grad_(True)
+        tw = torch.from_numpy(w).requires_grad_(True)
+        tdy = torch.from_numpy(dy)
+        # the forward is outside the timing: its graph is kept for every backward
+        ty = convs[shape.rank](tx, tw, stride=shape.stride, padding=shape.pad, groups=shape.groups)
+        for which, wrt in (("input", tx), ("weight", tw)):
+
+            def run_torch(ty=ty, wrt=wrt, tdy=tdy):
+                return torch.autograd.grad(ty, wrt, tdy, retain_graph=True)[0]
+
+            if which == "input":
+                def run_reference(w=w, dy=dy, shape_x=x.shape, attrs=attrs):
+                    return conv_grad_input(dy, w, input_shape=shape_x, **attrs)
+            else:
+                def run_reference(x=x, dy=dy, kernel=w.shape[2:], attrs=attrs):
+                    return conv_grad_weight(x, dy, kernel_shape=kernel, **attrs)
+
+            got, want = run_reference(), run_torch().numpy()
+            scale = float(np.max(np.abs(want))) or 1.0
+            agree = got.shape == want.shape and float(np.max(np.abs(got - want))) <= 1e-12 * scale
+            t_torch, t_ref = best_times([run_torch, run_reference], repeat)
+            ratio = min(t_ref) / min(t_torch)
+            report.info(f"{shape.name} grad_{which}: {shape.describe()}; "
+                        f"torch {min(t_torch) * 1e3:.2f} ms (median {statistics.median(t_torch) * 1e3:.2f}), "
+                        f"reference {min(t_ref) * 1e3:.2f} ms "
+                        f"(median {statistics.median(t_ref) * 1e3:.2f})"
+                        + ("" if agree else "; RESULTS DIFFER FROM TORCH"))
+            report.figure(f"{shape.name} grad_{which} ref/torch", f"{ratio:.2f}x", f"<= {SPEED_RATIO:g}x",
+                          ratio <= SPEED_RATIO and agree)
 
 
 # --- start-up ----------------------------------------------------------------------------------------
@@ -859,6 +918,8 @@ def main(argv: list[str] | None = None) -> int:
         transpose_speed(report, args.repeat)
     if "transpose-memory" in sections:
         transpose_memory(report)
+    if "gradient-speed" in sections:
+        gradient_speed(report, args.repeat)
     if "corpus" in sections:
         corpus(report)
     if args.large:
