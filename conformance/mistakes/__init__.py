@@ -7,9 +7,11 @@ run``), and as the model ``convspec fuzz`` replays to name the mistake a failing
 (:mod:`convspec.conformance.fuzz.diagnosis`).
 
 One module per operator (``conv.py``, ``conv_transpose.py``) defines its implementations,
-registering each under its mistake id, and names the operator in ``OPERATOR``; adding an
-operator's mistakes is adding its module to ``MODULES``. The registry keys mistakes by id alone,
-so an id belongs to one operator: conv_transpose's are prefixed ``transpose-``.
+registering each under its mistake id, and names the operator in ``OPERATOR``; a module holding
+several operators' mistakes (``conv_gradients.py``) names each entry's in ``OPERATORS`` (mistake
+id -> operator) instead. Adding an operator's mistakes is adding its module to ``MODULES``. The
+registry keys mistakes by id alone, so an id belongs to one operator: conv_transpose's are
+prefixed ``transpose-``, the gradients' ``grad-``.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ import numpy as np
 from convspec import spec
 
 from ..backends import Backend
-from . import conv, conv_transpose
+from . import conv, conv_gradients, conv_transpose
 
-MODULES: tuple[ModuleType, ...] = (conv, conv_transpose)
+MODULES: tuple[ModuleType, ...] = (conv, conv_transpose, conv_gradients)
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,12 @@ class Mistake:
                        description=self.description)
 
 
+def _operator(module: ModuleType, mistake: str) -> str:
+    """The operator ``module``'s implementation of ``mistake`` belongs to."""
+    operators = getattr(module, "OPERATORS", None)
+    return operators[mistake] if operators is not None else module.OPERATOR
+
+
 @functools.cache
 def registry() -> dict[str, Mistake]:
     """Mistake id -> its entry, operator module by module in definition order.
@@ -63,8 +71,9 @@ def registry() -> dict[str, Mistake]:
                                  "does not list")
             if mistake in entries:
                 raise ValueError(f"{mistake!r} is implemented for both {entries[mistake].operator} "
-                                 f"and {module.OPERATOR}")
-            entries[mistake] = Mistake(mistake, described[mistake], module.OPERATOR, implementation)
+                                 f"and {_operator(module, mistake)}")
+            operator = _operator(module, mistake)
+            entries[mistake] = Mistake(mistake, described[mistake], operator, implementation)
     return entries
 
 
