@@ -221,4 +221,5 @@ def conv_grad_bias(dy: np.ndarray) -> np.ndarray:
     dy = _float64(dy)
     if dy.ndim < 3 or dy.ndim > 5:
         raise ConvArgumentError("rank", f"dy must have 3 to 5 dims (N, O, 1-3 spatial), got {dy.ndim}")
-    return dy.sum(axis=(0, *range(2, dy.ndim)))
+    with np.errstate(over="ignore", invalid="ignore"):  # IEEE overflow and inf - inf are results here
+        return dy.sum(axis=(0, *range(2, dy.ndim)))
