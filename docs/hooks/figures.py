@@ -16,7 +16,14 @@ from html import escape
 
 import numpy as np
 
-from convspec.reference import conv, conv_transpose, coverage, resolve_padding
+from convspec.reference import (
+    conv,
+    conv_grad_input,
+    conv_grad_weight,
+    conv_transpose,
+    coverage,
+    resolve_padding,
+)
 
 INK = "#1f2933"
 MUTED = "#7b8794"
@@ -558,6 +565,111 @@ def transpose_checkerboard(vectors) -> bytes:
     return s.render()
 
 
+# --- gradients of conv -------------------------------------------------------------------------------
+
+def _row(s: Svg, x0: float, y: float, values, cell: float, *, fill=None, label=None, size=14):
+    s.grid(x0, y, 1, len(values), cell, label=label or (lambda r, c: _num(values[c])),
+           fill=fill or (lambda r, c: "#ffffff"), size=size)
+
+
+def grad_input_reach(vectors) -> bytes:
+    """Which dy elements reach one dx element: W = 7, F = 3, S = 2, padding (1, 1)."""
+    width, taps, stride, (p0, p1) = 7, 3, 2, (1, 1)
+    out = (width + p0 + p1 - taps) // stride + 1
+    at = 3
+    pairs = [(i, m) for i in range(out) for m in range(taps) if i * stride + m - p0 == at]
+    # the taps landing on each dx position, from the reference (dy and w all ones)
+    counts = conv_grad_input(np.ones((1, 1, out)), np.ones((1, 1, taps)), input_shape=(1, 1, width),
+                             stride=(stride,), padding=((p0, p1),), dilation=(1,), groups=1)[0, 0]
+    cell, x0 = 52, 170
+    s = Svg(760, 330, "Which elements of dy reach one element of dx")
+    dy_x0 = x0 + (width * cell - out * cell) / 2
+    ys = {"dy": 40, "dx": 200}
+    s.text(x0 - 16, ys["dy"] + cell / 2, "dy", size=15, anchor="end", weight="bold")
+    reach = {i for i, _ in pairs}
+    _row(s, dy_x0, ys["dy"], range(out), cell, size=12, label=lambda r, c: f"dy[{c}]",
+         fill=lambda r, c: "#dbeafe" if c in reach else "#ffffff")
+    s.text(x0 - 16, ys["dx"] + cell / 2, "dx: taps", size=15, anchor="end", weight="bold")
+    _row(s, x0, ys["dx"], counts, cell, fill=lambda r, c: "#fde68a" if c == at else _heat(counts[c], 3))
+    for i, m in pairs:
+        sx, tx = dy_x0 + (i + 0.5) * cell, x0 + (at + 0.5) * cell
+        s.line(sx, ys["dy"] + cell + 4, tx, ys["dx"] - 6, stroke=BLUE, width=2.5, arrow=True)
+        s.text((sx + tx) / 2 + (34 if sx > tx else -34), (ys["dy"] + cell + ys["dx"]) / 2,
+               f"· w[{m}]", size=13, fill=BLUE, weight="bold")
+    terms = " + ".join(f"dy[{i}]·w[{m}]" for i, m in pairs)
+    s.text(380, 282, f"dx[{at}] = {terms}: every window that reads x[{at}], times the tap that reads it",
+           size=14)
+    s.text(380, 306, f"W = {width}, F = {taps}, S = {stride}, padding ({p0}, {p1}); the numbers are n, "
+           "the products each dx element sums", size=12, fill=MUTED)
+    return s.render()
+
+
+def grad_weight_pairs(vectors) -> bytes:
+    """Which x/dy pairs make one dw element: tap 0 of a 3-tap kernel, padding 1, batch 2."""
+    width, taps, tap, pad, batch = 6, 3, 0, 1, 2
+    out = width + 2 * pad - taps + 1
+    n = conv_grad_weight(np.ones((batch, 1, width)), np.ones((batch, 1, out)), kernel_shape=(taps,),
+                         stride=(1,), padding=((pad, pad),), dilation=(1,), groups=1)[0, 0]
+    cell, x0 = 46, 190
+    s = Svg(760, 420, "Which pairs of x and dy one element of dw sums")
+    for item in range(batch):
+        top = 34 + 170 * item
+        s.text(x0 - 16, top + cell / 2, f"image {item}: x", size=14, anchor="end", weight="bold")
+        for c in range(-pad, width + pad):
+            real = 0 <= c < width
+            s.rect(x0 + (c + pad) * cell, top, cell, cell, fill="#ffffff" if real else PAD_FILL, stroke=GRID,
+                   dash=None if real else "4 3")
+            s.text(x0 + (c + pad + 0.5) * cell, top + cell / 2, f"x[{c}]" if real else "0", size=12,
+                   fill=INK if real else MUTED)
+        y = top + 100
+        s.text(x0 - 16, y + cell / 2, "dy", size=14, anchor="end", weight="bold")
+        _row(s, x0, y, list(range(out)), cell, label=lambda r, c: f"dy[{c}]", size=12)
+        for i in range(out):
+            j = i + tap - pad  # the input tap 0 reads for output i
+            real = 0 <= j < width
+            s.line(x0 + (j + pad + 0.5) * cell, top + cell + 3, x0 + (i + 0.5) * cell, y - 3,
+                   stroke=ORANGE if real else GRID, width=2 if real else 1.5, dash=None if real else "4 3")
+    s.text(380, 372, f"dw[{tap}] = Σ over the batch and every output position i of dy[i] · x[i − {pad}]: "
+           f"{batch}·{out} pairs, {int(n[tap])} of them over real input", size=14)
+    s.text(380, 396, "the dashed pair multiplies the padding's zero: it adds nothing, whatever the order",
+           size=12, fill=MUTED)
+    return s.render()
+
+
+def grad_unread_row(vectors) -> bytes:
+    """A 6x6 input under a 3x3 kernel at stride 2: the last row and column are read by no window."""
+    size, taps, stride = 6, 3, 2
+    out = (size - taps) // stride + 1
+    counts = conv_grad_input(np.ones((1, 1, out, out)), np.ones((1, 1, taps, taps)),
+                             input_shape=(1, 1, size, size), stride=(stride, stride),
+                             padding=((0, 0), (0, 0)), dilation=(1, 1), groups=1)[0, 0]
+    cell, x0, top = 44, 60, 60
+    s = Svg(760, 380, "Stride 2 with a remainder: the last row and column get a gradient of exactly 0")
+    s.text(x0 + 3 * cell, top - 28, f"dx of a {size}×{size} input: products per element", size=15,
+           weight="bold")
+    s.grid(x0, top, size, size, cell, label=lambda r, c: _num(counts[r, c]),
+           fill=lambda r, c: "#fee2e2" if counts[r, c] == 0 else _heat(counts[r, c], 4), size=15)
+    s.rect(x0 + 2, top + (size - 1) * cell + 2, size * cell - 4, cell - 4, stroke=RED, width=2.5, dash="6 4")
+    s.rect(x0 + (size - 1) * cell + 2, top + 2, cell - 4, size * cell - 4, stroke=RED, width=2.5, dash="6 4")
+    for k, (r, c) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):
+        span = taps * cell - 6
+        s.rect(x0 + c * stride * cell + 3 + k, top + r * stride * cell + 3 + k, span, span,
+               stroke=(BLUE, ORANGE, GREEN, INK)[k], width=1.5, rx=3)
+    tx = x0 + size * cell + 40
+    lines = [
+        (f"out = ⌊({size} − {taps}) / {stride}⌋ + 1 = {out}", INK, "bold"),
+        (f"the {out}×{out} windows cover rows and columns 0–{(out - 1) * stride + taps - 1}", INK, "normal"),
+        (f"row {size - 1} and column {size - 1}: no window reads them,", RED, "bold"),
+        ("so y does not depend on them and dx = 0 there,", RED, "normal"),
+        ("whatever dy and w hold (∞ and NaN included)", RED, "normal"),
+        (f"input sizes {size - 1} and {size} both give out = {out}:", MUTED, "normal"),
+        ("hence input_shape in the call", MUTED, "normal"),
+    ]
+    for k, (text, colour, weight) in enumerate(lines):
+        s.text(tx, top + 20 + 30 * k, text, size=14, anchor="start", fill=colour, weight=weight)
+    return s.render()
+
+
 FIGURES: dict[str, Callable] = {
     "convolution-window.svg": convolution_window,
     "stride-windows.svg": stride_windows,
@@ -573,6 +685,9 @@ FIGURES: dict[str, Callable] = {
     "transpose-zero-insertion.svg": transpose_zero_insertion,
     "transpose-output-padding.svg": transpose_output_padding,
     "transpose-checkerboard.svg": transpose_checkerboard,
+    "grad-input-reach.svg": grad_input_reach,
+    "grad-weight-pairs.svg": grad_weight_pairs,
+    "grad-unread.svg": grad_unread_row,
 }
 
 
