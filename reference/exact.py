@@ -253,3 +253,27 @@ def conv_grad_weight_exact(x: np.ndarray, dy: np.ndarray, *, kernel_shape: Seque
     products = _conv_products(x.shape, shape, dy.shape[2:], stride=stride, padding=padding,
                               dilation=dilation, groups=groups)
     return _gradient(shape, ((wi, yi, xi) for yi, wi, xi in products), dy, x, where)
+
+
+def conv_grad_bias_exact(dy: np.ndarray, *, where: np.ndarray | None = None
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """db[o] = the sum of dy[:, o] in rational arithmetic: (Fractions or None, float64 rounded once,
+    with IEEE special values where a NaN or an infinity was summed). ``where`` (shape (O,)) limits
+    the channels computed; the others are 0."""
+    dy = np.asarray(dy)
+    values = dy.astype(np.float64)
+    channels = dy.shape[1]
+    chosen = np.ones(channels, dtype=bool) if where is None else np.asarray(where, dtype=bool)
+    total = np.array([Fraction(0)] * channels, dtype=object)
+    nan, pos, neg = (np.zeros(channels, dtype=bool) for _ in range(3))
+    for o in np.flatnonzero(chosen):
+        plane = values[:, o]
+        nan[o], pos[o], neg[o] = np.isnan(plane).any(), (plane == math.inf).any(), (plane == -math.inf).any()
+        finite = plane[np.isfinite(plane)]
+        if np.issubdtype(dy.dtype, np.integer):
+            total[o] = Fraction(int(dy[:, o].astype(object).sum()))
+        else:
+            total[o] = sum((Fraction(float(v)) for v in finite.ravel()), Fraction(0))
+    # _finish works on (N, O, ...) arrays: a batch of one
+    exact, rounded = _finish(total[None], nan[None], pos[None], neg[None], None)
+    return exact[0], rounded[0]

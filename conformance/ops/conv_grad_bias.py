@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from convspec import reference
+from convspec.reference.exact import conv_grad_bias_exact
 
 from ..call import Call
 from ..dtypes import FLOAT_DTYPES
@@ -48,6 +49,9 @@ class ConvGradBias(Operator):
 
     def reference(self, call: Call, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
         return reference.conv_grad_bias(arrays["dy"])
+
+    def exact(self, call: Call, arrays: Mapping[str, np.ndarray], where: np.ndarray) -> np.ndarray:
+        return conv_grad_bias_exact(arrays["dy"], where=where)[1]
 
     def unsupported(self, backend: BackendLike, call: Call) -> str | None:
         if backend.operator(self.name) is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import math
 import tracemalloc
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -24,7 +25,7 @@ from convspec.reference import (
     conv_grad_weight,
     output_size,
 )
-from convspec.reference.exact import conv_grad_input_exact, conv_grad_weight_exact
+from convspec.reference.exact import conv_grad_bias_exact, conv_grad_input_exact, conv_grad_weight_exact
 
 grad = importlib.import_module("convspec.reference.conv_grad")
 
@@ -448,3 +449,20 @@ def test_peak_memory_within_three_times_output_plus_inputs(x_shape, w_shape, str
         finally:
             tracemalloc.stop()
         assert peak <= 3 * (out.nbytes + inputs), (name, peak, out.nbytes + inputs)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 5), st.integers(0, 2**31))
+def test_the_exact_bias_gradient_is_the_sum_rounded_once(n, o, width, seed):
+    dy = np.random.default_rng(seed).normal(size=(n, o, width))
+    fractions, rounded = conv_grad_bias_exact(dy)
+    for channel in range(o):
+        want = sum(Fraction(float(v)) for v in dy[:, channel].ravel())
+        assert fractions[channel] == want and rounded[channel] == float(want)
+
+
+def test_the_exact_bias_gradient_survives_a_partial_sum_that_overflows():
+    dy = np.array([1e308, 1e308, -1e308, 2.0]).reshape(1, 1, 4)
+    assert np.isinf(conv_grad_bias(dy)).all()  # float64 in this order overflows
+    assert conv_grad_bias_exact(dy)[1].tolist() == [1e308 + 2.0]
+    assert conv_grad_bias_exact(np.array([np.inf, -np.inf]).reshape(1, 1, 2))[1][0] != 0  # NaN
