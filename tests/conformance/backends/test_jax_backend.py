@@ -65,3 +65,16 @@ def test_integer_conv_transpose_accumulates_into_the_spec_output_type(make_vecto
     vector = make_vector(dtype, (1, 2, 3, 4), (2, 1, 2, 2), op="conv_transpose", stride=[2, 1],
                          dilation=[1, 2], output_padding=[1, 1], padding=[[1, 0], [0, 2]], groups=2)
     assert run_vector(vector, backend).outcome is Outcome.PASS
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gradients_are_jax_vjp_and_equal_the_reference(check_gradient_translation, gradient_case, dtype):
+    check_gradient_translation(backend, gradient_case, dtype)
+
+
+def test_float64_gradients_stay_float64():
+    dy = np.full((1, 1, 3), 1 + 2.0**-40)  # not representable in float32
+    attrs = {"stride": (1,), "padding": ((0, 0),), "dilation": (1,), "groups": 1}
+    dx = backend.operator("conv_grad_input")(dy, np.ones((1, 1, 1)), input_shape=(1, 1, 3), **attrs)
+    assert dx.dtype == np.float64 and dx[0, 0, 0] == 1 + 2.0**-40
+    assert backend.operator("conv_grad_bias")(dy)[0] == 3 * (1 + 2.0**-40)

@@ -99,3 +99,13 @@ def test_what_onnxruntime_refuses_in_conv_transpose_is_unsupported(make_vector, 
 @pytest.mark.parametrize("dtype", ["float64", "bfloat16"])
 def test_conv_transpose_dtypes_onnxruntime_refuses_are_unsupported(make_vector, check_refusal, dtype):
     check_refusal(backend, make_vector(dtype, (1, 1, 3, 3), (1, 1, 2, 2), op="conv_transpose"))
+
+
+def test_every_gradient_vector_is_unsupported_for_want_of_the_operator(corpus):
+    # ONNX Runtime's inference sessions have no gradient operators: the adapter has none to call
+    grads = [v for v in corpus if v.call.op.startswith("conv_grad_")]
+    assert grads
+    for v in grads:
+        assert run_vector(v, backend).outcome is Outcome.UNSUPPORTED
+        why = backend.unsupported(v.call)
+        assert f"has no operator '{v.call.op}'" in why or f"dtype {v.call.dtype} not supported" in why, why

@@ -69,3 +69,20 @@ def test_int32_conv_transpose_runs_exactly_in_int64(make_vector):
     vector = make_vector("int32", (1, 2, 3, 4), (2, 1, 2, 2), op="conv_transpose", stride=[2, 1],
                          output_padding=[1, 0], padding=[[1, 0], [0, 2]], groups=2)
     assert run_vector(vector, backend).outcome is Outcome.PASS
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gradients_are_autograd_and_equal_the_reference(check_gradient_translation, gradient_case, dtype):
+    check_gradient_translation(backend, gradient_case, dtype)
+
+
+def test_a_dy_of_the_wrong_shape_is_refused_by_autograd():
+    attrs = {"stride": (2,), "padding": ((0, 0),), "dilation": (1,), "groups": 1}
+    with pytest.raises(RuntimeError, match="Mismatch in shape"):  # conv of 6 at stride 2 gives 3
+        backend.operator("conv_grad_input")(np.ones((1, 1, 2), np.float32), np.ones((1, 1, 2), np.float32),
+                                            input_shape=(1, 1, 6), **attrs)
+
+
+def test_declares_no_gradient_vector_unsupported(corpus):
+    grads = [v for v in corpus if v.call.op.startswith("conv_grad_")]
+    assert grads and [v.id for v in grads if backend.unsupported(v.call)] == []
