@@ -73,7 +73,11 @@ class Backend:
         return None
 
     def unsupported(self, call: Call) -> str | None:
-        """Why this backend cannot run ``call``, or None when it can."""
+        """Why this backend cannot run ``call``, or None when it can. A missing operator is named
+        first: no dtype would help."""
+        missing = operator(call.op).missing(self)
+        if missing is not None:
+            return missing
         if self.dtypes is not None and call.dtype not in self.dtypes:
             return f"dtype {call.dtype} not supported by {self.name}"
         if self.ranks is not None and call.rank not in self.ranks:

@@ -65,20 +65,7 @@ class Drawn:
 
 def gradient_call(op: str, dtype: str, conv: Call, conv_written: dict) -> tuple[Call, dict]:
     """The call of gradient ``op`` of the conv call ``conv``: dy of its output's shape."""
-    from .. import ops
-
-    dy = ops.CONV.output_shape(conv)
-    x, w = conv.shape("x"), conv.shape("w")
-    if op == "conv_grad_bias":
-        return GRAD_BIAS.call(dtype, {"dy": dy}, {}), {}
-    written = dict(conv_written)
-    if op == "conv_grad_input":
-        written["input_shape"] = list(x)
-        shapes = {"dy": dy, "w": w}
-    else:
-        written["kernel_shape"] = list(w[2:])
-        shapes = {"x": x, "dy": dy}
-    return OPERATORS[op].call(dtype, shapes, written), written
+    return OPERATORS[op].of_conv(dtype, conv, conv_written)
 
 
 def build_structure(c: Chooser, space: Space, dtype: str, op: str) -> Drawn:
@@ -162,7 +149,7 @@ def build_invalid(op: str):
             raise ValueError(f"{op} takes no attributes: convspec fuzz draws no invalid {op} calls")
         return none
     operator = OPERATORS[op]
-    grad_input = op == "conv_grad_input"
+    grad_input = "input_shape" in operator.attribute_names  # else kernel_shape
 
     def build(c: Chooser, space: Space) -> Case:
         dtypes = float_dtypes(space)

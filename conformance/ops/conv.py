@@ -57,10 +57,8 @@ def resolve_conv(written: Mapping[str, Any], spatial: tuple[int, ...], kernel: t
 
 
 def unsupported_by(name: str, backend: BackendLike, call: Call) -> str | None:
-    """Why ``backend`` cannot run ``call`` of the conv-like operator ``name`` (conv, its transpose,
-    its gradients): no such operator, groups or dilation it declares it lacks, or its limits."""
-    if backend.operator(name) is None:
-        return f"{backend.name} has no operator {name!r}"
+    """Why ``backend``, which has the conv-like operator ``name`` (conv, its transpose, its
+    gradients), cannot run ``call``: groups or dilation it declares it lacks, or its limits."""
     a = call.attributes
     if not backend.groups and a.groups != 1:
         return f"groups={a.groups} not supported by {backend.name}"

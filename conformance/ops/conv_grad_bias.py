@@ -18,6 +18,7 @@ from convspec.reference.exact import conv_grad_bias_exact
 
 from ..call import Call
 from ..dtypes import FLOAT_DTYPES
+from .conv import OPERATOR as CONV
 from .operator import BackendLike, Operator
 
 
@@ -37,6 +38,10 @@ class ConvGradBias(Operator):
                 ) -> ConvGradBiasAttributes:
         return ConvGradBiasAttributes()
 
+    def of_conv(self, dtype: str, conv: Call, written: Mapping[str, Any]) -> tuple[Call, dict]:
+        """The gradient call of the conv call ``conv``: dy of its output's shape, no attributes."""
+        return self.call(dtype, {"dy": CONV.output_shape(conv)}, {}), {}
+
     def output_shape(self, call: Call) -> tuple[int, ...]:
         return (call.shape("dy")[1],)
 
@@ -54,8 +59,6 @@ class ConvGradBias(Operator):
         return conv_grad_bias_exact(arrays["dy"], where=where)[1]
 
     def unsupported(self, backend: BackendLike, call: Call) -> str | None:
-        if backend.operator(self.name) is None:
-            return f"{backend.name} has no operator {self.name!r}"
         limit = backend.limits.get(self.name)
         return limit(call) if limit is not None else None
 

@@ -8,6 +8,7 @@ input position no window reads (the floor's remainder) receives exactly 0. Float
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from convspec.reference.exact import conv_grad_input_exact
 
 from ..call import Call
 from ..dtypes import FLOAT_DTYPES
+from .conv import OPERATOR as CONV
 from .conv import resolve_conv, unsupported_by
 from .operator import BackendLike, Operator
 
@@ -55,6 +57,12 @@ class ConvGradInput(Operator):
         a = resolve_conv(written, input_shape[2:], kernel)
         return ConvGradInputAttributes(input_shape, a.stride, a.padding, a.dilation, a.groups)
 
+    def of_conv(self, dtype: str, conv: Call, written: Mapping[str, Any]) -> tuple[Call, dict]:
+        """The gradient call of the conv call ``conv`` (written as ``written``): dy of its output's
+        shape, and the input_shape it restores."""
+        written = {**written, "input_shape": list(conv.shape("x"))}
+        return self.call(dtype, {"dy": CONV.output_shape(conv), "w": conv.shape("w")}, written), written
+
     def output_shape(self, call: Call) -> tuple[int, ...]:
         return call.attributes.input_shape
 
@@ -68,6 +76,10 @@ class ConvGradInput(Operator):
         except ConvArgumentError as exc:
             return exc
         return None
+
+    def most_terms(self, call: Call) -> int:
+        # an input position is read by at most every tap of every output channel of its group
+        return call.shape("w")[0] // max(call.attributes.groups, 1) * math.prod(call.shape("w")[2:])
 
     def reference(self, call: Call, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
         return reference.conv_grad_input(arrays["dy"], arrays["w"], **call.keywords())

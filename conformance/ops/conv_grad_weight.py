@@ -8,6 +8,7 @@ longest a convolution layer computes. Float dtypes only.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from convspec.reference.exact import conv_grad_weight_exact
 
 from ..call import Call
 from ..dtypes import FLOAT_DTYPES
+from .conv import OPERATOR as CONV
 from .conv import resolve_conv, unsupported_by
 from .operator import BackendLike, Operator
 
@@ -54,6 +56,12 @@ class ConvGradWeight(Operator):
         a = resolve_conv(written, tuple(shapes["x"][2:]), kernel)
         return ConvGradWeightAttributes(kernel, a.stride, a.padding, a.dilation, a.groups)
 
+    def of_conv(self, dtype: str, conv: Call, written: Mapping[str, Any]) -> tuple[Call, dict]:
+        """The gradient call of the conv call ``conv`` (written as ``written``): dy of its output's
+        shape, and its kernel's spatial shape."""
+        written = {**written, "kernel_shape": list(conv.shape("w")[2:])}
+        return self.call(dtype, {"x": conv.shape("x"), "dy": CONV.output_shape(conv)}, written), written
+
     def output_shape(self, call: Call) -> tuple[int, ...]:
         a = call.attributes
         return (call.shape("dy")[1], call.shape("x")[1] // a.groups, *a.kernel_shape)
@@ -68,6 +76,11 @@ class ConvGradWeight(Operator):
         except ConvArgumentError as exc:
             return exc
         return None
+
+    def most_terms(self, call: Call) -> int:
+        # one product per batch item and output position
+        dy = call.shape("dy")
+        return dy[0] * math.prod(dy[2:])
 
     def reference(self, call: Call, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
         return reference.conv_grad_weight(arrays["x"], arrays["dy"], **call.keywords())

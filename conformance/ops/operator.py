@@ -156,6 +156,12 @@ class Operator(ABC):
         return Expectation(values, magnitude, self.terms(call, arrays), scale)
 
     # --- the backend --------------------------------------------------------------------------
+    def missing(self, backend: BackendLike) -> str | None:
+        """Why ``backend`` cannot run this operator at all (it has no implementation), or None."""
+        if backend.operator(self.name) is not None:
+            return None
+        return f"{backend.name} has no operator {self.name!r}"
+
     @abstractmethod
     def unsupported(self, backend: BackendLike, call: Call) -> str | None:
         """Why ``backend`` cannot run ``call`` beyond its dtypes and ranks, or None."""

@@ -69,12 +69,15 @@ class Pad(Operator):
         return Call(CONV.name, call.dtype, {"x": x, "w": unit},
                     ConvAttributes((1,) * rank, call.attributes.padding, (1,) * rank, channels))
 
+    def missing(self, backend: BackendLike) -> str | None:
+        if backend.operator(self.name) is None and backend.operator(CONV.name) is None:
+            return f"{backend.name} has neither a {self.name!r} nor a {CONV.name!r} operator"
+        return None
+
     def unsupported(self, backend: BackendLike, call: Call) -> str | None:
         if backend.operator(self.name) is not None:
             limit = backend.limits.get(self.name)
             return limit(call) if limit is not None else None
-        if backend.operator(CONV.name) is None:
-            return f"{backend.name} has neither a {self.name!r} nor a {CONV.name!r} operator"
         if not backend.groups and call.shape("x")[1] > 1:
             return f"pad needs groups to run through {backend.name}'s conv"
         return CONV.unsupported(backend, self.through_conv(call))

@@ -154,8 +154,9 @@ def corpus():
 
 @pytest.fixture(scope="module")
 def others(corpus):
-    """Vectors the misbehaving backends get right (none of them is the -60 vector's shape)."""
-    return [v for v in corpus if not v.id.startswith(TARGET)]
+    """Vectors the misbehaving backends get right (none of them is the -60 vector's shape): conv's
+    and pad's, the operators a bare callable runs."""
+    return [v for v in corpus if not v.id.startswith(TARGET) and v.op in ("conv", "pad")]
 
 
 @pytest.fixture(scope="module")
