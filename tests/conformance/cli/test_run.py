@@ -39,8 +39,11 @@ def test_exitfirst_stops_at_first_problem(run_cli, faulty_on_path):
     code, out, _ = run_cli("run", "--backend", "faulty_backends:kernel_flip", "-x")
     lines = out.splitlines()
     assert code == 1
-    assert lines[-2].startswith("fail") and all(line.startswith("pass") for line in lines[:-2])
-    assert f"{len(lines) - 2} passed, 1 failed" in lines[-1]
+    # a conv backend has no gradient operators: their vectors report unsupported, and the run goes on
+    before = lines[:-2]
+    assert lines[-2].startswith("fail") and all(line.startswith(("pass", "unsupported")) for line in before)
+    passed = sum(line.startswith("pass") for line in before)
+    assert f"{passed} passed, 1 failed" in lines[-1]
 
 
 def test_expected_failures_file(run_cli, tmp_path, faulty_on_path):
