@@ -492,10 +492,14 @@ def corpus_split(vectors: list | None = None) -> dict:
 
     # the numpy backend's operators are its module's functions, looked up at each call
     numpy_backend = importlib.import_module("convspec.conformance.backends.numpy")
+    from convspec.conformance.ops import OPERATORS
+
     watches = {k: Stopwatch() for k in ("load", "backend", "reference")}
-    patches = [(loading, "load_vectors", watches["load"]), (numpy_backend, "conv", watches["backend"]),
-               (numpy_backend, "pad", watches["backend"]), (reference, "conv", watches["reference"]),
-               (reference, "pad", watches["reference"])]
+    # every operator of the numpy backend, and every reference function an operator calls
+    references = ("conv", "pad", "conv_transpose", "conv_grad_input", "conv_grad_weight", "conv_grad_bias")
+    patches = [(loading, "load_vectors", watches["load"])]
+    patches += [(numpy_backend, op, watches["backend"]) for op in OPERATORS if hasattr(numpy_backend, op)]
+    patches += [(reference, name, watches["reference"]) for name in references]
     saved = [(obj, name, getattr(obj, name)) for obj, name, _ in patches]
     for obj, name, watch in patches:
         setattr(obj, name, watch.wrap(getattr(obj, name)))
