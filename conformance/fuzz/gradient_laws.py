@@ -218,6 +218,6 @@ def _laws(op: str, short: str) -> tuple[Law, ...]:
 
 LAWS = (*_laws(INPUT, "input"), *_laws(WEIGHT, "weight"), *_laws(BIAS, "bias"))
 LAWS_BY_NAME = {law.name: law for law in LAWS}
-LAWS_OF = {op: tuple(law for law in LAWS if law.op == op) for op in (INPUT, WEIGHT, BIAS)}
+LAWS_OF = {name: tuple(law for law in LAWS if law.op == name) for name in (INPUT, WEIGHT, BIAS)}
 
 __all__ = ["LAWS", "LAWS_BY_NAME", "LAWS_OF", "fd_bound"]

@@ -44,7 +44,7 @@ from .strategies import (
     small_tensor,
 )
 
-OPERATORS: dict[str, Operator] = {op.name: op for op in (GRAD_INPUT, GRAD_WEIGHT, GRAD_BIAS)}
+OPERATORS: dict[str, Operator] = {each.name: each for each in (GRAD_INPUT, GRAD_WEIGHT, GRAD_BIAS)}
 DTYPES = tuple(FLOAT_DTYPES)
 # which of conv's tensors each gradient takes beside dy, in the operator's argument order
 OTHER = {"conv_grad_input": "w", "conv_grad_weight": "x", "conv_grad_bias": None}
