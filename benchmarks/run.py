@@ -176,46 +176,61 @@ def inputs_for(shape: Shape | TransposeShape) -> tuple[np.ndarray, np.ndarray]:
     return rng.standard_normal(shape.x), rng.standard_normal(shape.w)
 
 
-def speed(report: Report, repeat: int) -> None:
-    from convspec.reference import conv
-
-    report.section(f"reference speed: float64, best of {repeat} runs, interleaved with torch's CPU conv")
+def torch_or_none(report: Report, figures: list[str]):
+    """torch.nn.functional, with torch's threads as the run asks and a line saying what runs; or
+    None when torch is not installed, each of ``figures`` then reported as not measured."""
     try:
         import torch
         import torch.nn.functional as F
     except ImportError:
         report.info("torch is not installed (pip install torch==2.13.0 takes the CPU wheel on this "
                     "machine): ratios not measured")
-        for shape in SHAPES:
-            report.figure(f"{shape.name} ref/torch", "not measured", f"<= {SPEED_RATIO:g}x", None)
-        return
+        for figure in figures:
+            report.figure(figure, "not measured", f"<= {SPEED_RATIO:g}x", None)
+        return None
     if os.environ.get(THREADS_VARIABLE):
         torch.set_num_threads(int(os.environ[THREADS_VARIABLE]))
-    report.info(f"torch {torch.__version__}, {torch.get_num_threads()} threads; "
-                f"numpy BLAS {blas_core()}")
+    report.info(f"torch {torch.__version__}, {torch.get_num_threads()} threads; numpy BLAS {blas_core()}")
+    return F
+
+
+def against_torch(report: Report, figure: str, what: str, run_torch: Callable[[], object],
+                  run_reference: Callable[[], np.ndarray], repeat: int) -> None:
+    """Time the reference against torch on one call, interleaved, best of ``repeat``: the ratio is
+    the figure, met when it is within SPEED_RATIO and the two results agree."""
+    got, want = run_reference(), run_torch().detach().numpy()
+    scale = float(np.max(np.abs(want))) or 1.0
+    agree = got.shape == want.shape and float(np.max(np.abs(got - want))) <= 1e-12 * scale
+    t_torch, t_ref = best_times([run_torch, run_reference], repeat)
+    ratio = min(t_ref) / min(t_torch)
+    report.info(f"{what}; torch {min(t_torch) * 1e3:.2f} ms (median {statistics.median(t_torch) * 1e3:.2f}), "
+                f"reference {min(t_ref) * 1e3:.2f} ms (median {statistics.median(t_ref) * 1e3:.2f})"
+                + ("" if agree else "; RESULTS DIFFER FROM TORCH"))
+    report.figure(figure, f"{ratio:.2f}x", f"<= {SPEED_RATIO:g}x", ratio <= SPEED_RATIO and agree)
+
+
+def speed(report: Report, repeat: int) -> None:
+    from convspec.reference import conv
+
+    report.section(f"reference speed: float64, best of {repeat} runs, interleaved with torch's CPU conv")
+    F = torch_or_none(report, [f"{shape.name} ref/torch" for shape in SHAPES])
+    if F is None:
+        return
+    import torch
+
     convs = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
     for shape in SHAPES:
         x, w = inputs_for(shape)
         tx, tw = torch.from_numpy(x), torch.from_numpy(w)
-        attrs = shape.attrs()
 
         def run_torch(tx=tx, tw=tw, shape=shape):
             return convs[shape.rank](tx, tw, stride=shape.stride, padding=shape.pad, groups=shape.groups)
 
-        def run_reference(x=x, w=w, attrs=attrs):
-            return conv(x, w, **attrs)
+        def run_reference(x=x, w=w, shape=shape):
+            return conv(x, w, **shape.attrs())
 
-        got, want = run_reference(), run_torch().numpy()
-        scale = float(np.max(np.abs(want))) or 1.0
-        agree = got.shape == want.shape and float(np.max(np.abs(got - want))) <= 1e-12 * scale
-        t_torch, t_ref = best_times([run_torch, run_reference], repeat)
-        ratio = min(t_ref) / min(t_torch)
-        report.info(f"{shape.name}: {shape.describe()}; torch {min(t_torch) * 1e3:.2f} ms "
-                    f"(median {statistics.median(t_torch) * 1e3:.2f}), reference {min(t_ref) * 1e3:.2f} ms "
-                    f"(median {statistics.median(t_ref) * 1e3:.2f})"
-                    + ("" if agree else "; RESULTS DIFFER FROM TORCH"))
-        report.figure(f"{shape.name} ref/torch", f"{ratio:.2f}x", f"<= {SPEED_RATIO:g}x",
-                      ratio <= SPEED_RATIO and agree)
+        against_torch(report, f"{shape.name} ref/torch", f"{shape.name}: {shape.describe()}", run_torch,
+                      run_reference, repeat)
 
 
 # --- reference memory ----------------------------------------------------------------------------
@@ -292,41 +307,25 @@ def transpose_speed(report: Report, repeat: int) -> None:
 
     report.section(f"reference conv_transpose speed: float64, best of {repeat} runs, interleaved with "
                    "torch's CPU conv_transpose")
-    try:
-        import torch
-        import torch.nn.functional as F
-    except ImportError:
-        report.info("torch is not installed: ratios not measured")
-        for shape in TRANSPOSE_SHAPES:
-            report.figure(f"{shape.name} ref/torch", "not measured", f"<= {SPEED_RATIO:g}x", None)
+    F = torch_or_none(report, [f"{shape.name} ref/torch" for shape in TRANSPOSE_SHAPES])
+    if F is None:
         return
-    if os.environ.get(THREADS_VARIABLE):
-        torch.set_num_threads(int(os.environ[THREADS_VARIABLE]))
-    report.info(f"torch {torch.__version__}, {torch.get_num_threads()} threads; numpy BLAS {blas_core()}")
+    import torch
+
     functions = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
     for shape in TRANSPOSE_SHAPES:
         x, w = inputs_for(shape)
         tx, tw = torch.from_numpy(x), torch.from_numpy(w)
-        attrs = shape.attrs()
 
         def run_torch(tx=tx, tw=tw, shape=shape):
             return functions[shape.rank](tx, tw, stride=shape.stride, padding=shape.pad,
                                          output_padding=shape.output_padding)
 
-        def run_reference(x=x, w=w, attrs=attrs):
-            return conv_transpose(x, w, **attrs)
+        def run_reference(x=x, w=w, shape=shape):
+            return conv_transpose(x, w, **shape.attrs())
 
-        got, want = run_reference(), run_torch().numpy()
-        scale = float(np.max(np.abs(want))) or 1.0
-        agree = got.shape == want.shape and float(np.max(np.abs(got - want))) <= 1e-12 * scale
-        t_torch, t_ref = best_times([run_torch, run_reference], repeat)
-        ratio = min(t_ref) / min(t_torch)
-        report.info(f"{shape.name}: {shape.describe()}; torch {min(t_torch) * 1e3:.2f} ms "
-                    f"(median {statistics.median(t_torch) * 1e3:.2f}), reference {min(t_ref) * 1e3:.2f} ms "
-                    f"(median {statistics.median(t_ref) * 1e3:.2f})"
-                    + ("" if agree else "; RESULTS DIFFER FROM TORCH"))
-        report.figure(f"{shape.name} ref/torch", f"{ratio:.2f}x", f"<= {SPEED_RATIO:g}x",
-                      ratio <= SPEED_RATIO and agree)
+        against_torch(report, f"{shape.name} ref/torch", f"{shape.name}: {shape.describe()}", run_torch,
+                      run_reference, repeat)
 
 
 def transpose_memory(report: Report) -> None:
@@ -351,19 +350,12 @@ def gradient_speed(report: Report, repeat: int) -> None:
 
     report.section(f"reference conv gradients speed: float64, best of {repeat} runs, interleaved with "
                    "torch.autograd.grad of the same gradient alone (the forward shapes)")
-    try:
-        import torch
-        import torch.nn.functional as F
-    except ImportError:
-        report.info("torch is not installed: ratios not measured")
-        for shape in SHAPES:
-            for which in ("input", "weight"):
-                report.figure(f"{shape.name} grad_{which} ref/torch", "not measured", f"<= {SPEED_RATIO:g}x",
-                              None)
+    F = torch_or_none(report, [f"{shape.name} grad_{which} ref/torch" for shape in SHAPES
+                               for which in ("input", "weight")])
+    if F is None:
         return
-    if os.environ.get(THREADS_VARIABLE):
-        torch.set_num_threads(int(os.environ[THREADS_VARIABLE]))
-    report.info(f"torch {torch.__version__}, {torch.get_num_threads()} threads; numpy BLAS {blas_core()}")
+    import torch
+
     convs = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
     for shape in SHAPES:
         x, w = inputs_for(shape)
@@ -386,18 +378,8 @@ def gradient_speed(report: Report, repeat: int) -> None:
                 def run_reference(x=x, dy=dy, kernel=w.shape[2:], attrs=attrs):
                     return conv_grad_weight(x, dy, kernel_shape=kernel, **attrs)
 
-            got, want = run_reference(), run_torch().numpy()
-            scale = float(np.max(np.abs(want))) or 1.0
-            agree = got.shape == want.shape and float(np.max(np.abs(got - want))) <= 1e-12 * scale
-            t_torch, t_ref = best_times([run_torch, run_reference], repeat)
-            ratio = min(t_ref) / min(t_torch)
-            report.info(f"{shape.name} grad_{which}: {shape.describe()}; "
-                        f"torch {min(t_torch) * 1e3:.2f} ms (median {statistics.median(t_torch) * 1e3:.2f}), "
-                        f"reference {min(t_ref) * 1e3:.2f} ms "
-                        f"(median {statistics.median(t_ref) * 1e3:.2f})"
-                        + ("" if agree else "; RESULTS DIFFER FROM TORCH"))
-            report.figure(f"{shape.name} grad_{which} ref/torch", f"{ratio:.2f}x", f"<= {SPEED_RATIO:g}x",
-                          ratio <= SPEED_RATIO and agree)
+            against_torch(report, f"{shape.name} grad_{which} ref/torch",
+                          f"{shape.name} grad_{which}: {shape.describe()}", run_torch, run_reference, repeat)
 
 
 # --- start-up ----------------------------------------------------------------------------------------
