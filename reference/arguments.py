@@ -40,16 +40,21 @@ class ConvArgumentError(ValueError):
         self.kind = kind
 
 
-def check_conv_arguments(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, *,
-                         stride: Sequence[int], padding: Sequence[Sequence[int]],
-                         dilation: Sequence[int], groups: int) -> None:
-    """Raise :class:`ConvArgumentError` unless the call is a valid convolution."""
+def _check_shape_attributes(x: np.ndarray, w: np.ndarray, *, stride: Sequence[int],
+                            padding: Sequence[Sequence[int]], dilation: Sequence[int],
+                            output_padding: Sequence[int] | None = None) -> int:
+    """The checks conv and conv_transpose begin with, in their order: ranks, one entry per spatial
+    axis (output_padding too, when given), stride, dilation, padding pairs, negative padding.
+    Returns the number of spatial axes."""
     if x.ndim < 3 or x.ndim > 5:
         raise ConvArgumentError("rank", f"x must have 3 to 5 dims (N, C, 1-3 spatial), got {x.ndim}")
     if w.ndim != x.ndim:
         raise ConvArgumentError("rank", f"w has {w.ndim} dims but x has {x.ndim}: ranks must match")
     rank = x.ndim - 2
-    for name, value in (("stride", stride), ("dilation", dilation), ("padding", padding)):
+    lengths = [("stride", stride), ("dilation", dilation), ("padding", padding)]
+    if output_padding is not None:
+        lengths.append(("output_padding", output_padding))
+    for name, value in lengths:
         if len(value) != rank:
             raise ConvArgumentError("attribute-length",
                                     f"{name} has {len(value)} entries for {rank} spatial axes")
@@ -61,6 +66,14 @@ def check_conv_arguments(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, *,
         raise ConvArgumentError("attribute-length", f"padding must be (before, after) pairs, got {padding}")
     if any(int(p[0]) < 0 or int(p[1]) < 0 for p in padding):
         raise ConvArgumentError("padding", f"padding must be >= 0, got {[list(p) for p in padding]}")
+    return rank
+
+
+def check_conv_arguments(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, *,
+                         stride: Sequence[int], padding: Sequence[Sequence[int]],
+                         dilation: Sequence[int], groups: int) -> None:
+    """Raise :class:`ConvArgumentError` unless the call is a valid convolution."""
+    rank = _check_shape_attributes(x, w, stride=stride, padding=padding, dilation=dilation)
     if groups < 1:
         raise ConvArgumentError("groups", f"groups must be >= 1, got {groups}")
     channels, out_channels = x.shape[1], w.shape[0]
@@ -94,24 +107,8 @@ def check_conv_transpose_arguments(x: np.ndarray, w: np.ndarray, b: np.ndarray |
     The checks and their order are those of :func:`check_conv_arguments`, with output_padding
     checked right after padding; w is laid out (C_in, C_out/groups, *kernel), as in PyTorch and ONNX.
     """
-    if x.ndim < 3 or x.ndim > 5:
-        raise ConvArgumentError("rank", f"x must have 3 to 5 dims (N, C, 1-3 spatial), got {x.ndim}")
-    if w.ndim != x.ndim:
-        raise ConvArgumentError("rank", f"w has {w.ndim} dims but x has {x.ndim}: ranks must match")
-    rank = x.ndim - 2
-    for name, value in (("stride", stride), ("dilation", dilation), ("padding", padding),
-                        ("output_padding", output_padding)):
-        if len(value) != rank:
-            raise ConvArgumentError("attribute-length",
-                                    f"{name} has {len(value)} entries for {rank} spatial axes")
-    if any(int(s) < 1 for s in stride):
-        raise ConvArgumentError("stride", f"stride must be >= 1 on every axis, got {list(stride)}")
-    if any(int(d) < 1 for d in dilation):
-        raise ConvArgumentError("dilation", f"dilation must be >= 1 on every axis, got {list(dilation)}")
-    if any(len(p) != 2 for p in padding):
-        raise ConvArgumentError("attribute-length", f"padding must be (before, after) pairs, got {padding}")
-    if any(int(p[0]) < 0 or int(p[1]) < 0 for p in padding):
-        raise ConvArgumentError("padding", f"padding must be >= 0, got {[list(p) for p in padding]}")
+    rank = _check_shape_attributes(x, w, stride=stride, padding=padding, dilation=dilation,
+                                   output_padding=output_padding)
     for axis, (extra, s, d) in enumerate(zip(output_padding, stride, dilation, strict=True)):
         if int(extra) < 0 or int(extra) >= max(int(s), int(d)):
             raise ConvArgumentError("output-padding", (
