@@ -374,13 +374,13 @@ def dtype_promoted(x, w, b=None, *, stride, padding, dilation, groups):
 
 # --- argument checking ----------------------------------------------------------------------------
 
-def _fit(values, rank: int, default) -> list:
+def one_per_axis(values, rank: int, default) -> list:
     """One entry per spatial axis: extra entries dropped, missing ones defaulted."""
     values = list(values) if isinstance(values, list | tuple | np.ndarray) else [values]
     return (values + [default] * rank)[:rank]
 
 
-def _pair(p) -> tuple[int, int]:
+def as_pair(p) -> tuple[int, int]:
     """A (before, after) pair from whatever a padding entry holds."""
     p = [int(v) for v in np.atleast_1d(p)]
     return (0, 0) if not p else (p[0], p[0]) if len(p) == 1 else (p[0], p[1])
@@ -407,9 +407,9 @@ def accepts_invalid(x, w, b=None, *, stride, padding, dilation, groups):
     elif w.ndim > x.ndim:
         w = w.reshape(*w.shape[:x.ndim - 1], -1)
     rank = x.ndim - 2
-    stride = tuple(max(int(s), 1) for s in _fit(stride, rank, 1))
-    dilation = tuple(max(int(d), 1) for d in _fit(dilation, rank, 1))
-    pairs = [_pair(p) for p in _fit(padding, rank, (0, 0))]
+    stride = tuple(max(int(s), 1) for s in one_per_axis(stride, rank, 1))
+    dilation = tuple(max(int(d), 1) for d in one_per_axis(dilation, rank, 1))
+    pairs = [as_pair(p) for p in one_per_axis(padding, rank, (0, 0))]
     groups = max(int(groups), 1)
 
     x = _pad_or_crop(x, [(min(p0, 0), min(p1, 0)) for p0, p1 in pairs])  # crops only

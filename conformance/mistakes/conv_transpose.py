@@ -20,6 +20,7 @@ from convspec.reference import check_conv_transpose_arguments
 from ..backends.numpy import _accumulator
 from ..backends.numpy import conv as numpy_conv
 from ..dtypes import dot_product_dtype, finfo, is_float
+from .conv import as_pair, one_per_axis
 
 OPERATOR = "conv_transpose"
 # mistake id -> its faulty conv_transpose, in definition order (diagnosis names them in this order)
@@ -281,17 +282,6 @@ def transpose_batch_first_only(x, w, b=None, *, stride, padding, output_padding,
 
 # --- argument checking --------------------------------------------------------------------------------
 
-def _fit(values, rank: int, default) -> list:
-    """One entry per spatial axis: extra entries dropped, missing ones defaulted."""
-    values = list(values) if isinstance(values, list | tuple | np.ndarray) else [values]
-    return (values + [default] * rank)[:rank]
-
-
-def _pair(p) -> tuple[int, int]:
-    p = [int(v) for v in np.atleast_1d(p)]
-    return (0, 0) if not p else (p[0], p[0]) if len(p) == 1 else (p[0], p[1])
-
-
 @_faulty("transpose-accepts-invalid", validated=False)
 def transpose_accepts_invalid(x, w, b=None, *, stride, padding, output_padding, dilation, groups):
     """Checks nothing: every invalid call is bent into some transposed convolution and computed.
@@ -312,10 +302,10 @@ def transpose_accepts_invalid(x, w, b=None, *, stride, padding, output_padding, 
     elif w.ndim > x.ndim:
         w = w.reshape(*w.shape[:x.ndim - 1], -1)
     rank = x.ndim - 2
-    stride = tuple(max(int(s), 1) for s in _fit(stride, rank, 1))
-    dilation = tuple(max(int(d), 1) for d in _fit(dilation, rank, 1))
-    pairs = [tuple(max(v, 0) for v in _pair(p)) for p in _fit(padding, rank, (0, 0))]
-    extra = tuple(max(int(e), 0) for e in _fit(output_padding, rank, 0))
+    stride = tuple(max(int(s), 1) for s in one_per_axis(stride, rank, 1))
+    dilation = tuple(max(int(d), 1) for d in one_per_axis(dilation, rank, 1))
+    pairs = [tuple(max(v, 0) for v in as_pair(p)) for p in one_per_axis(padding, rank, (0, 0))]
+    extra = tuple(max(int(e), 0) for e in one_per_axis(output_padding, rank, 0))
     groups = max(int(groups), 1)
     if x.shape[1] % groups:
         x = np.take(x, np.arange(max(x.shape[1] // groups, 1) * groups) % x.shape[1], axis=1)
