@@ -59,10 +59,10 @@ def _ints(name: str, values: Sequence[int], rank: int, least: int) -> tuple[int,
     return ints
 
 
-def _checked(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Sequence[int],
-             padding: Sequence[Sequence[int]], dilation: Sequence[int],
-             groups: int) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...], tuple[int, ...], int]:
-    """The arguments as integers, or ValueError for every call the spec rejects."""
+def _leading(x: np.ndarray, w: np.ndarray, stride: Sequence[int], padding: Sequence[Sequence[int]],
+             dilation: Sequence[int]) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...], tuple[int, ...]]:
+    """The checks conv and conv_transpose begin with: ranks, dtype, stride, dilation and padding as
+    integers; (stride, padding, dilation), or ValueError."""
     if not 3 <= x.ndim <= 5 or w.ndim != x.ndim:
         raise ValueError(f"x and w must both have 3 to 5 dims (N, C, 1-3 spatial), got {x.ndim} and {w.ndim}")
     if x.dtype not in TYPES:
@@ -78,12 +78,26 @@ def _checked(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Sequenc
         raise ValueError(f"padding must be one (before, after) pair per spatial axis, got {padding}")
     flat = _ints("padding", [p for pair in pairs for p in pair], 2 * rank, 0)
     padding = tuple(zip(flat[::2], flat[1::2], strict=True))
+    return stride, padding, dilation
+
+
+def _groups(groups: int) -> int:
+    """groups as an integer >= 1, or ValueError."""
     try:
         groups = operator.index(groups)
     except TypeError:
         raise ValueError(f"groups must be an integer, got {groups!r}") from None
     if groups < 1:
         raise ValueError(f"groups must be >= 1, got {groups}")
+    return groups
+
+
+def _checked(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Sequence[int],
+             padding: Sequence[Sequence[int]], dilation: Sequence[int],
+             groups: int) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...], tuple[int, ...], int]:
+    """The arguments as integers, or ValueError for every call the spec rejects."""
+    stride, padding, dilation = _leading(x, w, stride, padding, dilation)
+    groups = _groups(groups)
     channels, out_channels = x.shape[1], w.shape[0]
     if channels % groups or out_channels % groups:
         raise ValueError(f"channels {channels} -> {out_channels} do not split into {groups} groups")
@@ -155,31 +169,12 @@ def _checked_transpose(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, strid
                        padding: Sequence[Sequence[int]], output_padding: Sequence[int],
                        dilation: Sequence[int], groups: int) -> tuple:
     """conv_transpose's arguments as integers, or ValueError for every call the spec rejects."""
-    if not 3 <= x.ndim <= 5 or w.ndim != x.ndim:
-        raise ValueError(f"x and w must both have 3 to 5 dims (N, C, 1-3 spatial), got {x.ndim} and {w.ndim}")
-    if x.dtype not in TYPES:
-        raise ValueError(f"dtype {x.dtype} is not one of the spec's: {', '.join(map(str, TYPES))}")
-    rank = x.ndim - 2
-    stride = _ints("stride", stride, rank, 1)
-    dilation = _ints("dilation", dilation, rank, 1)
-    try:
-        pairs = tuple(tuple(p) for p in padding)
-    except TypeError:
-        pairs = ()
-    if len(pairs) != rank or any(len(p) != 2 for p in pairs):
-        raise ValueError(f"padding must be one (before, after) pair per spatial axis, got {padding}")
-    flat = _ints("padding", [p for pair in pairs for p in pair], 2 * rank, 0)
-    padding = tuple(zip(flat[::2], flat[1::2], strict=True))
-    output_padding = _ints("output_padding", output_padding, rank, 0)
+    stride, padding, dilation = _leading(x, w, stride, padding, dilation)
+    output_padding = _ints("output_padding", output_padding, x.ndim - 2, 0)
     for e, s, d in zip(output_padding, stride, dilation, strict=True):
         if e >= max(s, d):
             raise ValueError(f"output_padding {list(output_padding)} must be < max(stride, dilation)")
-    try:
-        groups = operator.index(groups)
-    except TypeError:
-        raise ValueError(f"groups must be an integer, got {groups!r}") from None
-    if groups < 1:
-        raise ValueError(f"groups must be >= 1, got {groups}")
+    groups = _groups(groups)
     if x.shape[1] % groups:
         raise ValueError(f"input channels {x.shape[1]} do not split into {groups} groups")
     if w.shape[0] != x.shape[1]:
