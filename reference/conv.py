@@ -57,6 +57,20 @@ MIN_BLOCK_BYTES = 64 << 10
 BUDGET_SAFETY = 0.8
 
 
+def computed_inputs(x: object, w: object, b: object | None
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, type, list[np.ndarray]]:
+    """(x, w, b, the type they are computed in, the inputs as given): int64 when every input is an
+    integer array, else float64. A numeric x stays as it is, converted later while it is padded or
+    read block by block (one copy, not two); other dtypes are converted now, so that a failing
+    conversion raises before the argument checks."""
+    inputs = [np.asarray(a) for a in (x, w) + (() if b is None else (b,))]
+    acc = np.int64 if all(np.issubdtype(a.dtype, np.integer) for a in inputs) else np.float64
+    x = inputs[0] if inputs[0].dtype.kind in "biuf" else inputs[0].astype(acc)
+    w = inputs[1].astype(acc)
+    b = None if b is None else inputs[2].astype(acc)
+    return x, w, b, acc, inputs
+
+
 def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, stride: Sequence[int],
          padding: Sequence[Sequence[int]], dilation: Sequence[int], groups: int) -> np.ndarray:
     """Cross-correlate ``x`` (N, C, *spatial) with ``w`` (O, C/groups, *kernel).
@@ -65,13 +79,7 @@ def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, stride: S
     keeps |b| + sum |x|*|w| below 2**63). Follows the backend protocol of the spec exactly; raises
     ``ConvArgumentError`` (a ``ValueError``) for arguments that describe no valid convolution.
     """
-    inputs = [np.asarray(a) for a in (x, w) + (() if b is None else (b,))]
-    acc = np.int64 if all(np.issubdtype(a.dtype, np.integer) for a in inputs) else np.float64
-    # x is converted while it is padded (one copy, not two) when the conversion cannot fail;
-    # other dtypes are converted first, so that a failing conversion raises before the checks.
-    x = inputs[0] if inputs[0].dtype.kind in "biuf" else inputs[0].astype(acc)
-    w = inputs[1].astype(acc)
-    b = None if b is None else inputs[2].astype(acc)
+    x, w, b, acc, inputs = computed_inputs(x, w, b)
     stride, dilation = tuple(map(int, stride)), tuple(map(int, dilation))
     padding = tuple((int(p[0]), int(p[1])) for p in padding)
     check_conv_arguments(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)

@@ -36,7 +36,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .arguments import check_conv_transpose_arguments
-from .conv import BUDGET_SAFETY, FLOAT64_EXACT, MAX_BLOCK_BYTES, MIN_BLOCK_BYTES, _blocks
+from .conv import BUDGET_SAFETY, FLOAT64_EXACT, MAX_BLOCK_BYTES, MIN_BLOCK_BYTES, _blocks, computed_inputs
 from .output_size import conv_transpose_output_size
 
 __all__ = ["BUDGET_SAFETY", "FLOAT64_EXACT", "MAX_BLOCK_BYTES", "MIN_BLOCK_BYTES", "conv_transpose"]
@@ -51,13 +51,7 @@ def conv_transpose(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
     keeps |b| + sum |x|*|w| below 2**63). Raises ``ConvArgumentError`` (a ``ValueError``) for
     arguments that describe no valid transposed convolution.
     """
-    inputs = [np.asarray(a) for a in (x, w) + (() if b is None else (b,))]
-    acc = np.int64 if all(np.issubdtype(a.dtype, np.integer) for a in inputs) else np.float64
-    # numeric x is converted block by block (no whole copy); other dtypes first, so that a failing
-    # conversion raises before the checks, as in reference.conv
-    x = inputs[0] if inputs[0].dtype.kind in "biuf" else inputs[0].astype(acc)
-    w = inputs[1].astype(acc)
-    b = None if b is None else inputs[2].astype(acc)
+    x, w, b, acc, inputs = computed_inputs(x, w, b)
     stride, dilation = tuple(map(int, stride)), tuple(map(int, dilation))
     output_padding = tuple(map(int, output_padding))
     padding = tuple(tuple(int(v) for v in p) for p in padding)  # pairs are checked, not assumed
