@@ -28,6 +28,20 @@ def _as_scaled_ints(a: np.ndarray) -> tuple[np.ndarray, int]:
     return np.array(ints, dtype=object).reshape(finite.shape), k
 
 
+def _factor(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """One factor of the products: (its float64 values, for NaN and infinities; its finite values
+    as integers over 2**k; k). Integer arrays are scaled as they are, without a float64 detour."""
+    af = a.astype(np.float64)
+    ai, k = _as_scaled_ints(a if np.issubdtype(a.dtype, np.integer) else af)
+    return af, ai, k
+
+
+def _exact_sums(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Empty exact sums of ``shape`` and their flags: which a NaN, a +inf or a -inf product reached."""
+    total = np.zeros(shape, dtype=object)
+    return total, *(np.zeros(shape, dtype=bool) for _ in range(3))
+
+
 def _to_float(value: Fraction) -> float:
     try:
         return float(value)
@@ -51,14 +65,9 @@ def conv_exact(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, str
     kernel = w.shape[2:]
     sizes = [(x.shape[2 + a] + padding[a][0] + padding[a][1] - dilation[a] * (kernel[a] - 1) - 1)
              // stride[a] + 1 for a in range(rank)]
-    xf, wf = x.astype(np.float64), w.astype(np.float64)
-    xi, kx = _as_scaled_ints(x if np.issubdtype(x.dtype, np.integer) else xf)
-    wi, kw = _as_scaled_ints(w if np.issubdtype(w.dtype, np.integer) else wf)
+    (xf, xi, kx), (wf, wi, kw) = _factor(x), _factor(w)
 
-    total = np.zeros((batch, out_channels, *sizes), dtype=object)
-    nan = np.zeros(total.shape, dtype=bool)
-    pos = np.zeros(total.shape, dtype=bool)
-    neg = np.zeros(total.shape, dtype=bool)
+    total, nan, pos, neg = _exact_sums((batch, out_channels, *sizes))
     per_group = out_channels // groups
     for o, n in itertools.product(range(out_channels), range(batch)):
         first = (o // per_group) * group_channels
@@ -133,14 +142,9 @@ def conv_transpose_exact(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = No
     out_channels = out_per_group * groups
     sizes = [(x.shape[2 + a] - 1) * stride[a] + dilation[a] * (kernel[a] - 1) + 1 + output_padding[a]
              - padding[a][0] - padding[a][1] for a in range(rank)]
-    xf, wf = x.astype(np.float64), w.astype(np.float64)
-    xi, kx = _as_scaled_ints(x if np.issubdtype(x.dtype, np.integer) else xf)
-    wi, kw = _as_scaled_ints(w if np.issubdtype(w.dtype, np.integer) else wf)
+    (xf, xi, kx), (wf, wi, kw) = _factor(x), _factor(w)
 
-    total = np.zeros((batch, out_channels, *sizes), dtype=object)
-    nan = np.zeros(total.shape, dtype=bool)
-    pos = np.zeros(total.shape, dtype=bool)
-    neg = np.zeros(total.shape, dtype=bool)
+    total, nan, pos, neg = _exact_sums((batch, out_channels, *sizes))
     for o, n in itertools.product(range(out_channels), range(batch)):
         group, local = divmod(o, out_per_group)
         for pos_out in itertools.product(*(range(s) for s in sizes)):
@@ -196,9 +200,7 @@ def _gradient(shape: tuple[int, ...], pairs, a: np.ndarray, b: np.ndarray,
               where: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """Sum exactly, per target index, a[i] * b[j] over ``pairs`` (target, i, j); j None is a padding
     zero, a real factor (0 * inf is NaN). Returned as :func:`conv_exact` returns."""
-    af, bf = a.astype(np.float64), b.astype(np.float64)
-    ai, ka = _as_scaled_ints(a if np.issubdtype(a.dtype, np.integer) else af)
-    bi, kb = _as_scaled_ints(b if np.issubdtype(b.dtype, np.integer) else bf)
+    (af, ai, ka), (bf, bi, kb) = _factor(a), _factor(b)
     acc = np.zeros(shape, dtype=object)
     nan = np.zeros(shape, dtype=bool)
     pos = np.zeros(shape, dtype=bool)
