@@ -263,24 +263,13 @@ def memory(report: Report) -> None:
 # --- the transposed convolution: speed and memory ---------------------------------------------------
 
 @dataclass(frozen=True)
-class TransposeShape:
+class TransposeShape(Shape):
     """A decoder-like conv_transpose layer: w is (C_in, C_out, *kernel); symmetric padding."""
 
-    name: str
-    x: tuple[int, ...]
-    w: tuple[int, ...]
-    stride: int = 1
-    pad: int = 0
     output_padding: int = 0
 
-    @property
-    def rank(self) -> int:
-        return len(self.x) - 2
-
     def attrs(self) -> dict:
-        r = self.rank
-        return {"stride": (self.stride,) * r, "padding": ((self.pad, self.pad),) * r,
-                "output_padding": (self.output_padding,) * r, "dilation": (1,) * r, "groups": 1}
+        return {**super().attrs(), "output_padding": (self.output_padding,) * self.rank}
 
     def describe(self) -> str:
         from convspec.reference import conv_transpose_output_size
