@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 
-def output_size(size: int, kernel: int, stride: int = 1, padding: tuple[int, int] = (0, 0),
-                dilation: int = 1) -> int:
-    """Number of window positions along one axis.
-
-    ``floor((W + p0 + p1 - D*(F - 1) - 1) / S) + 1``; raises ``ValueError`` when that is below 1,
-    i.e. when the (dilated) kernel does not fit in the padded input even once.
-    """
+def _checked_axis(kernel: int, stride: int, padding: tuple[int, int], dilation: int) -> tuple[int, int]:
+    """One axis's kernel, stride, padding and dilation checked as both size rules need them; the
+    padding pair, or ValueError."""
     if stride < 1:
         raise ValueError(f"stride must be >= 1, got {stride}")
     if dilation < 1:
@@ -19,6 +15,17 @@ def output_size(size: int, kernel: int, stride: int = 1, padding: tuple[int, int
     before, after = padding
     if before < 0 or after < 0:
         raise ValueError(f"padding must be >= 0, got ({before}, {after})")
+    return before, after
+
+
+def output_size(size: int, kernel: int, stride: int = 1, padding: tuple[int, int] = (0, 0),
+                dilation: int = 1) -> int:
+    """Number of window positions along one axis.
+
+    ``floor((W + p0 + p1 - D*(F - 1) - 1) / S) + 1``; raises ``ValueError`` when that is below 1,
+    i.e. when the (dilated) kernel does not fit in the padded input even once.
+    """
+    before, after = _checked_axis(kernel, stride, padding, dilation)
     span = dilation * (kernel - 1) + 1
     padded = size + before + after
     if padded < span:
@@ -43,15 +50,7 @@ def conv_transpose_output_size(size: int, kernel: int, stride: int = 1, padding:
     output_padding, cropped by padding. Raises ``ValueError`` when that is below 1 or an argument
     is invalid (output_padding must be below max(stride, dilation), PyTorch's rule).
     """
-    if stride < 1:
-        raise ValueError(f"stride must be >= 1, got {stride}")
-    if dilation < 1:
-        raise ValueError(f"dilation must be >= 1, got {dilation}")
-    if kernel < 1:
-        raise ValueError(f"kernel size must be >= 1, got {kernel}")
-    before, after = padding
-    if before < 0 or after < 0:
-        raise ValueError(f"padding must be >= 0, got ({before}, {after})")
+    before, after = _checked_axis(kernel, stride, padding, dilation)
     if output_padding < 0 or output_padding >= max(stride, dilation):
         raise ValueError(f"output_padding must be >= 0 and below max(stride, dilation) = "
                          f"{max(stride, dilation)}, got {output_padding}")
